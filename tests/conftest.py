@@ -1,0 +1,155 @@
+"""Fixtures: the app on a real, migrated database (SQLite and PostgreSQL), and learner helpers.
+
+Each backend's database is built once per run by the Alembic migrations, never by create_all,
+and emptied before every test. Tests talk to the app through its HTTP routes and read the
+database through their own connection, never through the app's session.
+"""
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+
+import flask_migrate
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import OperationalError
+
+from tracker import create_app
+from tracker.config import DEMO_CONTENT_DIR
+from tracker.db import db
+from tracker.models import UserContentProgress
+
+POSTGRES_URL = os.environ.get(
+    "TRACKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgresql"]
+progress = UserContentProgress.__table__
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "app_config(**settings): override app settings for one test")
+
+
+def migrate(url: str) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TRACKER_CONTENT_CHECK_S": 0})
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_url():
+    """The PostgreSQL test database with a fresh schema; with CI set, unreachable is a failure."""
+    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    except OperationalError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {error}")
+        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}")
+    finally:
+        engine.dispose()
+    migrate(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'tracker.sqlite3'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request):
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def content_dir():
+    """The demo content; tests that change content copy it first (see `editable_content`)."""
+    return DEMO_CONTENT_DIR
+
+
+@pytest.fixture
+def editable_content(tmp_path):
+    target = tmp_path / "content"
+    shutil.copytree(DEMO_CONTENT_DIR, target)
+    return target
+
+
+@pytest.fixture
+def app(request, database_url, content_dir):
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "TRACKER_CONTENT_DIR": str(content_dir),
+        "TRACKER_CONTENT_CHECK_S": 0,
+        "SECRET_KEY": "test",
+    }
+    marker = request.node.get_closest_marker("app_config")
+    settings.update(marker.kwargs if marker else {})
+    app = create_app(settings)
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM user_content_progress"))
+            conn.execute(text("DELETE FROM users"))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def demo(app):
+    """The content index the app is serving."""
+    return app.extensions["tracker.content"].index
+
+
+@dataclass
+class Learner:
+    token: str
+
+    @property
+    def headers(self) -> dict:
+        return {"X-Anonymous-Token": self.token}
+
+
+@pytest.fixture
+def make_learner():
+    def make(token: str | None = None) -> Learner:
+        return Learner(token or str(uuid.uuid4()))
+
+    return make
+
+
+@pytest.fixture
+def progress_rows(app):
+    """Read a learner's progress rows straight from the database: {content_id: row}."""
+
+    def read(learner: Learner) -> dict:
+        with app.app_context(), db.engine.connect() as conn:
+            query = select(progress).where(progress.c.anonymous_token == uuid.UUID(learner.token))
+            return {str(row["content_id"]): dict(row) for row in conn.execute(query).mappings()}
+
+    return read
+
+
+@pytest.fixture
+def table_snapshot(app):
+    """Row count and sums of the progress table, to show a request wrote nothing."""
+
+    def snapshot() -> tuple:
+        with app.app_context(), db.engine.connect() as conn:
+            return tuple(
+                conn.execute(
+                    text(
+                        "SELECT COUNT(*), COALESCE(SUM(total_time_spent_s), 0),"
+                        " COUNT(completed_at), COUNT(last_heartbeat_at), COUNT(credited_until_ms)"
+                        " FROM user_content_progress"
+                    )
+                ).one()
+            )
+
+    return snapshot

@@ -1,0 +1,70 @@
+"""tracker: time and completion tracking for online courses."""
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from flask_login import LoginManager
+
+from tracker.config import load_settings
+from tracker.content import ContentStore
+from tracker.db import db, enable_sqlite_pragmas, engine_options, migrate
+from tracker.models import User
+from tracker.progress import Budget
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class JSONProvider(DefaultJSONProvider):
+    """ISO 8601 timestamps, which every client parses, instead of Flask's HTTP-date format."""
+
+    sort_keys = False  # keep fields in the documented order
+
+    @staticmethod
+    def default(value):
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return DefaultJSONProvider.default(value)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, overridden by `config` (tests use this)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(load_settings(app.instance_path))
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
+    app.config.update(config or {})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.json = JSONProvider(app)
+    logging.basicConfig(level=logging.INFO)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    with app.app_context():
+        enable_sqlite_pragmas(db.engine)
+    init_login(app)
+    app.extensions["tracker.content"] = ContentStore(
+        app.config["TRACKER_CONTENT_DIR"], app.config["TRACKER_CONTENT_CHECK_S"]
+    )
+    app.extensions["tracker.budget"] = Budget(
+        max_delta_s=app.config["TRACKER_MAX_DELTA_S"], burst_s=app.config["TRACKER_BURST_S"]
+    )
+    register_blueprints(app)
+    return app
+
+
+def init_login(app: Flask) -> None:
+    login_manager = LoginManager(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from tracker import api, cli, errors, learn
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(learn.bp)
+    errors.register_error_handlers(app)
+    app.cli.add_command(cli.tracker_group)

@@ -1,0 +1,90 @@
+"""Read a request body into typed values, refusing anything malformed with a named field.
+
+Heartbeats arrive in three shapes: JSON from API clients, form-encoded from htmx, and raw
+JSON with no or a text/plain Content-Type from navigator.sendBeacon. All get the same rules.
+"""
+import json
+from uuid import UUID
+
+from flask import request
+from werkzeug.exceptions import BadRequest, UnprocessableEntity
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_TEXT_LENGTH = 200
+
+
+def reject_duplicate_keys(pairs):
+    keys = [key for key, _ in pairs]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate key {duplicates[0]!r}")
+    return dict(pairs)
+
+
+class RequestBody:
+    """The fields of one request body, with typed getters that raise 422 naming the field."""
+
+    def __init__(self, fields: dict, from_form: bool):
+        self.fields, self.from_form = fields, from_form
+
+    @classmethod
+    def read(cls) -> "RequestBody":
+        if request.mimetype in FORM_TYPES:
+            return cls(request.form.to_dict(), from_form=True)
+        raw = request.get_data(cache=True)
+        if not raw.strip():
+            raise BadRequest("the request body is empty; send a JSON object")
+        try:
+            data = json.loads(raw, object_pairs_hook=reject_duplicate_keys)
+        except (ValueError, RecursionError) as error:
+            raise BadRequest(f"the request body is not valid JSON: {str(error)[:120]}") from None
+        if not isinstance(data, dict):
+            raise BadRequest("the request body must be a JSON object")
+        return cls(data, from_form=False)
+
+    def _value(self, name: str, required: bool):
+        value = self.fields.get(name)
+        if value is None or (self.from_form and value == ""):
+            if required:
+                raise UnprocessableEntity(f"{name} is required")
+            return None
+        return value
+
+    def uuid(self, name: str, required: bool = True) -> UUID | None:
+        value = self._value(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise UnprocessableEntity(f"{name} must be a UUID string")
+        try:
+            return UUID(value)
+        except ValueError:
+            raise UnprocessableEntity(f"{name} must be a UUID, got {value[:64]!r}") from None
+
+    def integer(self, name: str, required: bool = True) -> int | None:
+        value = self._value(name, required)
+        if value is None:
+            return None
+        if self.from_form and isinstance(value, str) and value.lstrip("-").isdigit() and len(value) <= 18:
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UnprocessableEntity(f"{name} must be a whole number, got {json.dumps(value)[:64]}")
+        return value
+
+    def boolean(self, name: str, default: bool = False) -> bool:
+        value = self._value(name, required=False)
+        if value is None:
+            return default
+        if self.from_form and value in ("true", "false", "on", "1", "0"):
+            return value in ("true", "on", "1")
+        if not isinstance(value, bool):
+            raise UnprocessableEntity(f"{name} must be true or false")
+        return value
+
+    def text(self, name: str, required: bool = True) -> str | None:
+        value = self._value(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not 0 < len(value) <= MAX_TEXT_LENGTH:
+            raise UnprocessableEntity(f"{name} must be a string of 1 to {MAX_TEXT_LENGTH} characters")
+        return value

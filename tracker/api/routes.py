@@ -1,0 +1,86 @@
+"""JSON routes. Each reads its input, calls one progress service function, and shapes the answer."""
+from flask import jsonify
+from werkzeug.exceptions import UnprocessableEntity
+
+from tracker import progress
+from tracker.app_state import budget, content_index
+from tracker.db import single_statement, transaction
+from tracker.identity import current_learner
+
+from . import bp
+from .body import RequestBody
+
+
+@bp.post("/progress/time")
+def record_time():
+    """Heartbeat: credit active seconds to a lens and, when given, its LO and module."""
+    learner = current_learner()
+    body = RequestBody.read()
+    lens_id, delta_s = body.uuid("content_id"), body.integer("time_delta_s")
+    lo_id, module_id = body.uuid("lo_id", required=False), body.uuid("module_id", required=False)
+    # The heartbeat is one INSERT ... ON CONFLICT statement, atomic on its own: no BEGIN/COMMIT needed.
+    with single_statement() as conn:
+        credited = progress.record_heartbeat(
+            conn, content_index(), learner, budget(),
+            lens_id=lens_id, delta_s=delta_s, lo_id=lo_id, module_id=module_id,
+        )
+    return "", 204, {"X-Credited-Seconds": str(credited)}
+
+
+@bp.post("/progress/complete")
+def complete():
+    """Complete a lens and propagate to its LO and module, in one module or in all that hold it."""
+    learner = current_learner()
+    body = RequestBody.read()
+    lens_id, content_type = body.uuid("content_id"), body.text("content_type")
+    if content_type != "lens":
+        raise UnprocessableEntity(
+            "content_type must be 'lens': learning outcomes and modules complete when their lenses do"
+        )
+    module_slug = body.text("module_slug", required=False)
+    with transaction() as conn:
+        result = progress.complete_lens(conn, content_index(), learner, lens_id=lens_id, module_slug=module_slug)
+    return jsonify(completion_payload(result, single_module=module_slug is not None))
+
+
+def completion_payload(result: dict, single_module: bool) -> dict:
+    payload = {
+        "completed_at": result["completed_at"],
+        "modules": [{key: state[key] for key in ("module", "status", "progress")} for state in result["modules"]],
+    }
+    if single_module or len(result["modules"]) == 1:
+        state = result["modules"][0]
+        payload.update(
+            module=state["module"],
+            module_status=state["status"],
+            module_progress=state["progress"],
+            learning_outcomes=state["learning_outcomes"],
+            lenses=state["lenses"],
+        )
+    return payload
+
+
+@bp.post("/modules/<slug>/progress")
+def update_module_progress(slug: str):
+    """Heartbeat and/or completion for one lens of a module; answers with the module state."""
+    learner = current_learner()
+    body = RequestBody.read()
+    lens_id = body.uuid("contentId")
+    time_spent_s = body.integer("timeSpentS", required=False) or 0
+    completed = body.boolean("completed")
+    with transaction() as conn:
+        credited, state = progress.update_module_progress(
+            conn, content_index(), learner, budget(),
+            module_slug=slug, lens_id=lens_id, time_spent_s=time_spent_s, completed=completed,
+        )
+    headers = {} if credited is None else {"X-Credited-Seconds": str(credited)}
+    return jsonify(state), 200, headers
+
+
+@bp.get("/modules/<slug>/progress")
+def module_progress(slug: str):
+    """The learner's state in one module."""
+    learner = current_learner()
+    with transaction() as conn:
+        state = progress.get_module_state(conn, content_index(), learner, slug)
+    return jsonify(state)

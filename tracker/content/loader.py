@@ -1,0 +1,219 @@
+"""Read a content directory of Markdown files with YAML front matter into a ContentIndex.
+
+Everything is validated before anything is built, and the first problem is reported
+with the file and the field it is in, so an author can fix it without reading code.
+"""
+import re
+from pathlib import Path
+from uuid import UUID
+
+import frontmatter
+import yaml
+
+from .model import LENS_TYPES, ContentIndex, Course, Lens, LensRef, Module, ModuleRef, Outcome
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class ContentError(ValueError):
+    """Invalid content; the message names the file and the field."""
+
+    def __init__(self, path: Path | str, field: str, problem: str):
+        self.path, self.field, self.problem = str(path), field, problem
+        super().__init__(f"{path}: {field}: {problem}")
+
+
+def load_content(directory: Path | str) -> ContentIndex:
+    """Load and validate every course, module and lens under `directory`."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise ContentError(root, "directory", "does not exist or is not a directory")
+    ids = UuidRegistry()
+    lenses = {path.stem: read_lens(root, path, ids) for path in markdown_files(root, "lenses")}
+    modules = [read_module(root, path, lenses, ids) for path in markdown_files(root, "modules")]
+    modules_by_slug = unique_by_slug(root, "modules", modules)
+    courses = [read_course(root, path, modules_by_slug) for path in markdown_files(root, "courses")]
+    unique_by_slug(root, "courses", courses)
+    return ContentIndex(courses=tuple(courses), modules=tuple(modules), lenses=tuple(lenses.values()))
+
+
+def markdown_files(root: Path, kind: str) -> list[Path]:
+    return sorted((root / kind).glob("*.md"))
+
+
+def read_document(root: Path, path: Path) -> tuple[dict, str]:
+    try:
+        post = frontmatter.loads(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as error:
+        raise ContentError(path.relative_to(root), "front matter", f"cannot be parsed ({error})") from None
+    return dict(post.metadata), post.content.strip()
+
+
+class Fields:
+    """Typed access to one document's front matter, with errors that name the field."""
+
+    def __init__(self, where: Path, data, prefix: str = ""):
+        self.where, self.prefix = where, prefix
+        if not isinstance(data, dict):
+            raise ContentError(where, prefix.rstrip(".") or "front matter", "must be a mapping")
+        self.data = data
+
+    def error(self, name: str, problem: str) -> ContentError:
+        return ContentError(self.where, self.prefix + name, problem)
+
+    def text(self, name: str, *, required: bool = True, default: str | None = None) -> str | None:
+        value = self.data.get(name, default)
+        if value is None or value == "":
+            if required:
+                raise self.error(name, "is required")
+            return default
+        if not isinstance(value, str):
+            raise self.error(name, f"must be text, got {value!r}")
+        return value.strip()
+
+    def uuid(self, name: str) -> UUID:
+        value = self.data.get(name)
+        if value is None:
+            raise self.error(name, "is required (a UUID)")
+        try:
+            return UUID(str(value))
+        except ValueError:
+            raise self.error(name, f"is not a valid UUID: {value!r}") from None
+
+    def items(self, name: str) -> list:
+        value = self.data.get(name)
+        if not isinstance(value, list) or not value:
+            raise self.error(name, "must be a non-empty list")
+        return value
+
+    def positive_int(self, name: str) -> int:
+        value = self.data.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self.error(name, f"must be a positive whole number of seconds, got {value!r}")
+        return value
+
+    def flag(self, name: str) -> bool:
+        value = self.data.get(name, False)
+        if not isinstance(value, bool):
+            raise self.error(name, f"must be true or false, got {value!r}")
+        return value
+
+    def only(self, *allowed: str) -> None:
+        unknown = sorted(set(self.data) - set(allowed))
+        if unknown:
+            raise self.error(unknown[0], f"is not a known field (expected one of: {', '.join(allowed)})")
+
+
+class UuidRegistry:
+    """Remembers where each UUID was declared, to refuse one UUID used by two things."""
+
+    def __init__(self):
+        self.seen: dict[UUID, str] = {}
+
+    def claim(self, fields: Fields, name: str) -> UUID:
+        value = fields.uuid(name)
+        here = f"{fields.where}: {fields.prefix}{name}"
+        if value in self.seen:
+            raise fields.error(name, f"UUID {value} is already used by {self.seen[value]}")
+        self.seen[value] = here
+        return value
+
+
+def read_lens(root: Path, path: Path, ids: UuidRegistry) -> Lens:
+    where = path.relative_to(root)
+    metadata, body = read_document(root, path)
+    fields = Fields(where, metadata)
+    check_name(where, "file name", path.stem)
+    lens_type = fields.text("type")
+    if lens_type not in LENS_TYPES:
+        raise fields.error("type", f"unknown type {lens_type!r} (expected one of: {', '.join(LENS_TYPES)})")
+    is_video, is_chat = lens_type == "video", lens_type == "chat"
+    return Lens(
+        id=ids.claim(fields, "id"),
+        name=path.stem,
+        title=fields.text("title"),
+        type=lens_type,
+        body=body,
+        tldr=fields.text("tldr", required=False),
+        video_url=fields.text("video_url", required=is_video),
+        duration_s=fields.positive_int("duration_s") if is_video else None,
+        tutor_instructions=fields.text("tutor_instructions", required=is_chat),
+    )
+
+
+def read_module(root: Path, path: Path, lenses: dict[str, Lens], ids: UuidRegistry) -> Module:
+    where = path.relative_to(root)
+    metadata, body = read_document(root, path)
+    fields = Fields(where, metadata)
+    slug = fields.text("slug", required=False, default=path.stem)
+    check_name(where, "slug", slug)
+    module_id = ids.claim(fields, "id")
+    title = fields.text("title")
+    placed: set[str] = set()
+    outcomes = tuple(
+        read_outcome(Fields(where, item, f"outcomes[{i}]."), lenses, ids, placed)
+        for i, item in enumerate(fields.items("outcomes"))
+    )
+    module = Module(id=module_id, slug=slug, title=title, introduction=body, outcomes=outcomes)
+    if not module.required_lens_ids:
+        raise fields.error("outcomes", "the module has no required lens; mark at least one lens as not optional")
+    return module
+
+
+def read_outcome(fields: Fields, lenses: dict[str, Lens], ids: UuidRegistry, placed: set[str]) -> Outcome:
+    fields.only("id", "title", "lenses")
+    outcome_id = ids.claim(fields, "id")
+    title = fields.text("title")
+    refs = []
+    for i, item in enumerate(fields.items("lenses")):
+        name, optional = read_lens_ref(fields, f"lenses[{i}]", item)
+        if name not in lenses:
+            raise fields.error(f"lenses[{i}]", f"unknown lens {name!r} (no file lenses/{name}.md)")
+        if name in placed:
+            raise fields.error(f"lenses[{i}]", f"lens {name!r} is listed twice in this module")
+        placed.add(name)
+        refs.append(LensRef(lenses[name], optional))
+    return Outcome(id=outcome_id, title=title, lens_refs=tuple(refs))
+
+
+def read_lens_ref(parent: Fields, field: str, item) -> tuple[str, bool]:
+    """A lens reference is either `name` or `{lens: name, optional: true}`."""
+    if isinstance(item, str):
+        return item, False
+    ref = Fields(parent.where, item, f"{parent.prefix}{field}.")
+    ref.only("lens", "optional")
+    return ref.text("lens"), ref.flag("optional")
+
+
+def read_course(root: Path, path: Path, modules_by_slug: dict[str, Module]) -> Course:
+    where = path.relative_to(root)
+    metadata, body = read_document(root, path)
+    fields = Fields(where, metadata)
+    slug = fields.text("slug", required=False, default=path.stem)
+    check_name(where, "slug", slug)
+    refs = []
+    for i, item in enumerate(fields.items("modules")):
+        if isinstance(item, str):
+            module_slug, optional = item, False
+        else:
+            ref = Fields(where, item, f"modules[{i}].")
+            ref.only("module", "optional")
+            module_slug, optional = ref.text("module"), ref.flag("optional")
+        if module_slug not in modules_by_slug:
+            raise fields.error(f"modules[{i}]", f"unknown module {module_slug!r}")
+        refs.append(ModuleRef(modules_by_slug[module_slug], optional))
+    return Course(slug=slug, title=fields.text("title"), description=body, module_refs=tuple(refs))
+
+
+def check_name(where: Path, field: str, name: str) -> None:
+    if not NAME_PATTERN.match(name):
+        raise ContentError(where, field, f"{name!r} must be lower-case letters, digits and hyphens")
+
+
+def unique_by_slug(root: Path, kind: str, items: list) -> dict:
+    by_slug = {}
+    for item in items:
+        if item.slug in by_slug:
+            raise ContentError(Path(kind), "slug", f"{item.slug!r} is used by two {kind}")
+        by_slug[item.slug] = item
+    return by_slug

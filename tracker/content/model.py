@@ -1,0 +1,126 @@
+"""The immutable content index: courses, modules, learning outcomes (LOs) and lenses."""
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import Mapping
+from uuid import UUID
+
+LENS_TYPES = ("article", "video", "chat")
+
+
+@dataclass(frozen=True)
+class Lens:
+    id: UUID
+    name: str  # file name without .md; how modules refer to it
+    title: str
+    type: str
+    body: str
+    tldr: str | None = None
+    video_url: str | None = None
+    duration_s: int | None = None
+    tutor_instructions: str | None = None
+
+
+@dataclass(frozen=True)
+class LensRef:
+    lens: Lens
+    optional: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: UUID
+    title: str
+    lens_refs: tuple[LensRef, ...]
+
+    @cached_property
+    def required_lens_ids(self) -> frozenset[UUID]:
+        return frozenset(ref.lens.id for ref in self.lens_refs if not ref.optional)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One step of a module, in learning order."""
+
+    lens: Lens
+    outcome: Outcome
+    optional: bool
+
+
+@dataclass(frozen=True)
+class Module:
+    id: UUID
+    slug: str
+    title: str
+    introduction: str
+    outcomes: tuple[Outcome, ...]
+
+    @cached_property
+    def sections(self) -> tuple[Section, ...]:
+        return tuple(
+            Section(ref.lens, outcome, ref.optional) for outcome in self.outcomes for ref in outcome.lens_refs
+        )
+
+    @cached_property
+    def required_lens_ids(self) -> frozenset[UUID]:
+        return frozenset().union(*(outcome.required_lens_ids for outcome in self.outcomes))
+
+    def section_for(self, lens_id: UUID) -> Section | None:
+        return next((s for s in self.sections if s.lens.id == lens_id), None)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a lens sits: which module, which LO of it, and whether it is optional there."""
+
+    module: Module
+    outcome: Outcome
+    optional: bool
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    module: Module
+    optional: bool
+
+
+@dataclass(frozen=True)
+class Course:
+    slug: str
+    title: str
+    description: str
+    module_refs: tuple[ModuleRef, ...]
+
+
+@dataclass(frozen=True)
+class ContentIndex:
+    courses: tuple[Course, ...]
+    modules: tuple[Module, ...]
+    lenses: tuple[Lens, ...]
+    modules_by_slug: Mapping[str, Module] = field(init=False)
+    modules_by_id: Mapping[UUID, Module] = field(init=False)
+    lenses_by_id: Mapping[UUID, Lens] = field(init=False)
+    lenses_by_name: Mapping[str, Lens] = field(init=False)
+    outcomes_by_id: Mapping[UUID, Outcome] = field(init=False)
+    placements_by_lens_id: Mapping[UUID, tuple[Placement, ...]] = field(init=False)
+
+    def __post_init__(self):
+        placements: dict[UUID, list[Placement]] = {}
+        for module in self.modules:
+            for section in module.sections:
+                placements.setdefault(section.lens.id, []).append(
+                    Placement(module, section.outcome, section.optional)
+                )
+        frozen = {
+            "modules_by_slug": {m.slug: m for m in self.modules},
+            "modules_by_id": {m.id: m for m in self.modules},
+            "lenses_by_id": {lens.id: lens for lens in self.lenses},
+            "lenses_by_name": {lens.name: lens for lens in self.lenses},
+            "outcomes_by_id": {o.id: o for m in self.modules for o in m.outcomes},
+            "placements_by_lens_id": {k: tuple(v) for k, v in placements.items()},
+        }
+        for name, mapping in frozen.items():
+            object.__setattr__(self, name, MappingProxyType(mapping))
+
+    def placements_of(self, lens_id: UUID) -> tuple[Placement, ...]:
+        return self.placements_by_lens_id.get(lens_id, ())

@@ -1,0 +1,68 @@
+"""Hold the current content index and swap in a new one when the files change."""
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from .loader import ContentError, load_content
+from .model import ContentIndex
+
+log = logging.getLogger(__name__)
+
+
+def fingerprint(directory: Path) -> tuple:
+    """Cheap change detector: the path, size and mtime of every Markdown file."""
+    entries = []
+    for folder, _, files in os.walk(directory):
+        for name in files:
+            if name.endswith(".md"):
+                stat = os.stat(os.path.join(folder, name))
+                entries.append((folder, name, stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(entries))
+
+
+class ContentStore:
+    """The live index. Readers always see a whole index, the old one or the new one.
+
+    A check for changed files runs at most every `check_interval_s` seconds, on whichever
+    request comes first; the new index replaces the old with one reference assignment,
+    which is atomic in Python. Invalid new content is logged and the old index stays.
+    """
+
+    def __init__(self, directory: Path | str, check_interval_s: float = 2.0):
+        self.directory = Path(directory)
+        self.check_interval_s = check_interval_s
+        self._fingerprint = fingerprint(self.directory)
+        self._index = load_content(self.directory)  # invalid content stops the app from starting
+        self._next_check = time.monotonic() + check_interval_s
+        self._reload_lock = threading.Lock()
+        self.last_error: ContentError | None = None
+
+    @property
+    def index(self) -> ContentIndex:
+        if self.check_interval_s and time.monotonic() >= self._next_check:
+            self.reload_if_changed()
+        return self._index
+
+    def reload_if_changed(self) -> bool:
+        """Reload when the files changed; return whether a new index was swapped in."""
+        if not self._reload_lock.acquire(blocking=False):
+            return False  # another thread is already checking; keep serving the current index
+        try:
+            self._next_check = time.monotonic() + self.check_interval_s
+            current = fingerprint(self.directory)
+            if current == self._fingerprint:
+                return False
+            self._fingerprint = current
+            try:
+                new_index = load_content(self.directory)
+            except ContentError as error:
+                self.last_error = error
+                log.error("content reload refused, keeping the previous content: %s", error)
+                return False
+            self._index, self.last_error = new_index, None
+            log.info("content reloaded from %s", self.directory)
+            return True
+        finally:
+            self._reload_lock.release()

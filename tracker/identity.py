@@ -1,0 +1,31 @@
+"""Who the current learner is: the logged-in user, else an anonymous token."""
+from uuid import UUID
+
+from flask import request
+from flask_login import current_user
+from werkzeug.exceptions import BadRequest, Unauthorized
+
+from tracker.progress import Learner
+
+ANONYMOUS_COOKIE = "tracker_anon"
+ANONYMOUS_HEADER = "X-Anonymous-Token"
+ANONYMOUS_QUERY_PARAMETER = "anonymous_token"  # for navigator.sendBeacon, which cannot set headers
+
+
+def current_learner() -> Learner:
+    """The learner this request acts for; 401 without any identity, 400 for a malformed token."""
+    if current_user.is_authenticated:
+        return Learner(user_id=current_user.id)
+    raw = (
+        request.headers.get(ANONYMOUS_HEADER)
+        or request.args.get(ANONYMOUS_QUERY_PARAMETER)
+        or request.cookies.get(ANONYMOUS_COOKIE)
+    )
+    if not raw:
+        raise Unauthorized(
+            f"no learner: log in, or send an anonymous token in the {ANONYMOUS_HEADER} header"
+        )
+    try:
+        return Learner(anonymous_token=UUID(raw))
+    except ValueError:
+        raise BadRequest(f"the anonymous token must be a UUID, got {raw[:64]!r}") from None

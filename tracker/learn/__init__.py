@@ -1,0 +1,6 @@
+"""Learner pages."""
+from flask import Blueprint
+
+bp = Blueprint("learn", __name__)
+
+from . import routes  # noqa: E402,F401  (registers the routes on bp)

@@ -1,0 +1,94 @@
+"""Tables. Plain SQLAlchemy, so the progress service can use them without Flask."""
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigIntegerKey = BigInteger().with_variant(Integer(), "sqlite")
+
+CONTENT_TYPES = ("lens", "lo", "module")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        # Emails are stored lower-cased, which makes the unique constraint case-insensitive.
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(120), server_default="")
+    is_admin: Mapped[bool] = mapped_column(server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class UserContentProgress(Base):
+    """One learner's time and completion on one lens, learning outcome or module."""
+
+    __tablename__ = "user_content_progress"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (anonymous_token IS NULL)", name="exactly_one_owner"),
+        CheckConstraint("content_type IN ('lens', 'lo', 'module')", name="content_type_known"),
+        Index(
+            "uq_progress_user_content",
+            "user_id",
+            "content_id",
+            unique=True,
+            postgresql_where=text("user_id IS NOT NULL"),
+            sqlite_where=text("user_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_progress_anonymous_content",
+            "anonymous_token",
+            "content_id",
+            unique=True,
+            postgresql_where=text("anonymous_token IS NOT NULL"),
+            sqlite_where=text("anonymous_token IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    anonymous_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    content_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    content_type: Mapped[str] = mapped_column(String(10))
+    content_title: Mapped[str] = mapped_column(Text, server_default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    total_time_spent_s: Mapped[int] = mapped_column(Integer, server_default="0")
+    time_to_complete_s: Mapped[int | None] = mapped_column(Integer)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The wall-clock budget: seconds are credited only up to this instant (epoch milliseconds,
+    # an integer so that the same budget arithmetic runs on PostgreSQL and SQLite).
+    credited_until_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # What the latest heartbeat credited; RETURNING cannot see the old total, so the statement records it.
+    last_credit_s: Mapped[int | None] = mapped_column(Integer)
