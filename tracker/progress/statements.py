@@ -91,12 +91,13 @@ VALUES (:user_id, :anonymous_token, :content_id, :content_type, :content_title, 
 ON CONFLICT {CONFLICT_TARGETS[owner]} DO UPDATE SET
   content_title = CASE WHEN p.content_title = '' THEN EXCLUDED.content_title ELSE p.content_title END
 RETURNING id, completed_at"""
-    return text(sql).bindparams(
+    statement = text(sql).bindparams(
         *COMMON_TYPES,
         bindparam("content_id", type_=Uuid),
         bindparam("content_type", type_=String),
         bindparam("content_title", type_=Text),
     )
+    return statement.columns(id=BigInteger, completed_at=DateTime(timezone=True))
 
 
 # A completion is a snapshot of the time accumulated so far, and is never overwritten.

@@ -1,0 +1,134 @@
+"""Completing a lens snapshots its time and, at once, completes its LO and module when they are done."""
+from datetime import datetime
+
+MODULE = "how-memory-works"
+# how-memory-works: LO 1 has three required lenses, LO 2 has one required and one optional lens,
+# LO 3 has two required lenses (an article and a chat).
+LO1_LENSES = ["memory-in-three-stages", "working-memory-limits", "focused-and-diffuse-thinking"]
+OPTIONAL_LENS = "storage-and-retrieval-strength"
+OTHER_REQUIRED = ["the-forgetting-curve", "illusions-of-competence", "talk-through-how-memory-works"]
+
+
+def lens_state(state: dict, demo, lens_name: str) -> dict:
+    lens_id = str(demo.lenses_by_name[lens_name].id)
+    return next(lens for lens in state["lenses"] if lens["id"] == lens_id)
+
+
+def test_completion_snapshots_accumulated_time_and_ignores_client_time(client, api, demo, make_learner, progress_rows):
+    learner = make_learner()
+    api.heartbeat(learner, MODULE, LO1_LENSES[0], 60)
+    api.heartbeat(learner, MODULE, LO1_LENSES[0], 60)
+    lens_id = str(demo.lenses_by_name[LO1_LENSES[0]].id)
+    response = client.post(
+        "/api/progress/complete",
+        json={"content_id": lens_id, "content_type": "lens", "module_slug": MODULE, "time_spent_s": 0},
+        headers=learner.headers,
+    )
+    assert response.status_code == 200
+    row = progress_rows(learner)[lens_id]
+    assert row["time_to_complete_s"] == 120
+    assert row["completed_at"] is not None
+    assert datetime.fromisoformat(response.json["completed_at"]).tzinfo is not None
+
+
+def test_completing_again_changes_nothing(api, demo, make_learner, progress_rows):
+    learner = make_learner()
+    api.heartbeat(learner, MODULE, LO1_LENSES[0], 30)
+    first = api.complete(learner, LO1_LENSES[0], MODULE)
+    before = progress_rows(learner)
+    api.heartbeat(learner, MODULE, LO1_LENSES[0], 30)
+    second = api.complete(learner, LO1_LENSES[0], MODULE)
+    assert second.status_code == 200
+    assert second.json["completed_at"] == first.json["completed_at"]
+    lens_id = str(demo.lenses_by_name[LO1_LENSES[0]].id)
+    after = progress_rows(learner)[lens_id]
+    assert (after["completed_at"], after["time_to_complete_s"]) == (
+        before[lens_id]["completed_at"],
+        before[lens_id]["time_to_complete_s"],
+    )
+    assert after["total_time_spent_s"] == 60, "time keeps accumulating after completion"
+
+
+def test_completing_a_lens_with_no_row_creates_it(api, demo, make_learner, progress_rows):
+    learner = make_learner()
+    assert api.complete(learner, LO1_LENSES[1], MODULE).status_code == 200
+    row = progress_rows(learner)[str(demo.lenses_by_name[LO1_LENSES[1]].id)]
+    assert (row["total_time_spent_s"], row["time_to_complete_s"]) == (0, 0)
+    assert row["completed_at"] is not None
+
+
+def test_completing_last_required_lens_completes_outcome_and_module(api, demo, make_learner, progress_rows):
+    learner = make_learner()
+    api.heartbeat(learner, MODULE, LO1_LENSES[0], 60)
+    api.heartbeat(learner, MODULE, LO1_LENSES[0], 60)
+    module = demo.modules_by_slug[MODULE]
+    lo1 = module.outcomes[0]
+    for name in LO1_LENSES[:-1]:
+        assert api.complete(learner, name, MODULE).json["module_status"] == "in_progress"
+    response = api.complete(learner, LO1_LENSES[-1], MODULE)
+    lo_states = {lo["id"]: lo for lo in response.json["learning_outcomes"]}
+    assert lo_states[str(lo1.id)]["completed"] is True
+    assert response.json["module_status"] == "in_progress"
+    for name in OTHER_REQUIRED[:-1]:
+        api.complete(learner, name, MODULE)
+    response = api.complete(learner, OTHER_REQUIRED[-1], MODULE)
+    assert response.json["module_status"] == "completed"
+    assert response.json["module_progress"] == {"completed": 6, "total": 6}
+    rows = progress_rows(learner)
+    assert rows[str(lo1.id)]["time_to_complete_s"] == 120
+    assert rows[str(module.id)]["time_to_complete_s"] == 120
+    assert all(rows[str(lo.id)]["completed_at"] is not None for lo in module.outcomes)
+
+
+def test_optional_lens_never_blocks_completion(api, demo, make_learner):
+    learner = make_learner()
+    for name in LO1_LENSES + OTHER_REQUIRED:
+        response = api.complete(learner, name, MODULE)
+    assert response.json["module_status"] == "completed"
+    assert lens_state(response.json, demo, OPTIONAL_LENS)["completed"] is False
+
+
+def test_shared_lens_completed_without_slug_propagates_in_every_module(api, demo, make_learner):
+    learner = make_learner()
+    response = api.complete(learner, "the-forgetting-curve")
+    assert response.status_code == 200
+    slugs = {m["module"]["slug"]: m["progress"]["completed"] for m in response.json["modules"]}
+    assert slugs == {"how-memory-works": 1, "spacing-and-interleaving": 1}
+    assert "module_status" not in response.json  # two modules: no single module to describe
+    state = api.state(learner, "spacing-and-interleaving")
+    assert lens_state(state, demo, "the-forgetting-curve")["completed"] is True
+
+
+def test_module_endpoint_heartbeat_and_completion_in_one_request(client, demo, make_learner, progress_rows):
+    learner = make_learner()
+    lens = demo.lenses_by_name[LO1_LENSES[0]]
+    response = client.post(
+        f"/api/modules/{MODULE}/progress",
+        json={"contentId": str(lens.id), "timeSpentS": 45, "completed": True},
+        headers=learner.headers,
+    )
+    assert response.status_code == 200
+    assert lens_state(response.json, demo, LO1_LENSES[0])["completed"] is True
+    assert progress_rows(learner)[str(lens.id)]["time_to_complete_s"] == 45
+
+
+def test_module_state_has_the_documented_shape(api, demo, make_learner):
+    learner = make_learner()
+    assert api.state(learner, MODULE)["status"] == "not_started"
+    api.heartbeat(learner, MODULE, LO1_LENSES[0], 30)
+    api.complete(learner, LO1_LENSES[0], MODULE)
+    state = api.state(learner, MODULE)
+    module = demo.modules_by_slug[MODULE]
+    assert state["module"] == {"id": str(module.id), "slug": MODULE, "title": module.title}
+    assert state["status"] == "in_progress"
+    assert state["progress"] == {"completed": 1, "total": 6}
+    assert state["time_spent_s"] == 30
+    assert [lo["id"] for lo in state["learning_outcomes"]] == [str(lo.id) for lo in module.outcomes]
+    assert set(state["learning_outcomes"][0]) >= {"id", "title", "completed", "completed_at", "time_spent_s"}
+    assert [lens["id"] for lens in state["lenses"]] == [str(s.lens.id) for s in module.sections]
+    first = state["lenses"][0]
+    assert set(first) >= {
+        "id", "title", "type", "optional", "learning_outcome_id", "completed", "completed_at", "time_spent_s",
+    }
+    assert (first["completed"], first["time_spent_s"], first["type"]) == (True, 30, "article")
+    assert first["learning_outcome_id"] == str(module.outcomes[0].id)

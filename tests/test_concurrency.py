@@ -1,0 +1,73 @@
+"""On PostgreSQL, concurrent heartbeats lose no second and concurrent completions miss no propagation."""
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+MODULE = "how-memory-works"
+LO1_LENSES = ["memory-in-three-stages", "working-memory-limits", "focused-and-diffuse-thinking"]
+OTHER_REQUIRED = ["the-forgetting-curve", "illusions-of-competence", "talk-through-how-memory-works"]
+
+
+@pytest.fixture
+def database_url(postgresql_url):
+    return postgresql_url
+
+
+@pytest.mark.app_config(TRACKER_BURST_S=10_000_000)
+def test_concurrent_heartbeats_lose_no_seconds(new_api, make_learner, progress_rows):
+    """8 threads x 200 heartbeats, each thread on its own connection, one learner and lens."""
+    learner = make_learner()
+
+    def send_heartbeats(seed: int) -> tuple[int, int, list[int]]:
+        api = new_api()
+        rng = random.Random(seed)
+        sent = credited = 0
+        statuses = []
+        for _ in range(200):
+            delta = rng.randint(1, 120)
+            response = api.heartbeat(learner, MODULE, LO1_LENSES[0], delta)
+            statuses.append(response.status_code)
+            sent += delta
+            credited += int(response.headers.get("X-Credited-Seconds", 0))
+        return sent, credited, statuses
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(send_heartbeats, range(8)))
+
+    assert {status for _, _, statuses in results for status in statuses} == {204}
+    total_sent = sum(sent for sent, _, _ in results)
+    assert sum(credited for _, credited, _ in results) == total_sent
+    totals = sorted(row["total_time_spent_s"] for row in progress_rows(learner).values())
+    assert totals == [total_sent] * 3
+
+
+def test_concurrent_completion_of_the_last_two_lenses_always_propagates(new_api, demo, make_learner, progress_rows):
+    """Repeated 50 times with fresh learners, with heartbeats on the same rows running alongside."""
+    module = demo.modules_by_slug[MODULE]
+    lo1_id, module_id = str(module.outcomes[0].id), str(module.id)
+    setup_api = new_api()
+
+    for _ in range(50):
+        learner = make_learner()
+        for name in [LO1_LENSES[0], *OTHER_REQUIRED]:
+            assert setup_api.complete(learner, name, MODULE).status_code == 200
+        start = threading.Barrier(3)
+
+        def complete(name: str) -> int:
+            api = new_api()
+            start.wait()
+            return api.complete(learner, name, MODULE).status_code
+
+        def heartbeat() -> int:
+            api = new_api()
+            start.wait()
+            return api.heartbeat(learner, MODULE, LO1_LENSES[1], 5).status_code
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            futures = [pool.submit(complete, LO1_LENSES[1]), pool.submit(complete, LO1_LENSES[2]), pool.submit(heartbeat)]
+            assert [f.result() for f in futures] == [200, 200, 204]
+        rows = progress_rows(learner)
+        assert rows[lo1_id]["completed_at"] is not None, "the LO must complete"
+        assert rows[module_id]["completed_at"] is not None, "the module must complete"

@@ -1,0 +1,30 @@
+"""Settings come from the environment, with defaults that run the demo on SQLite."""
+import pytest
+
+from tracker.config import DEMO_CONTENT_DIR, ConfigError, load_settings
+
+
+def test_defaults_run_the_demo_on_sqlite(tmp_path):
+    settings = load_settings(str(tmp_path), environ={})
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
+    assert settings["TRACKER_CONTENT_DIR"] == str(DEMO_CONTENT_DIR)
+    assert (settings["TRACKER_HEARTBEAT_INTERVAL_S"], settings["TRACKER_INACTIVITY_TIMEOUT_S"]) == (30, 300)
+    assert (settings["TRACKER_MAX_DELTA_S"], settings["TRACKER_BURST_S"]) == (120, 120)
+
+
+def test_development_secret_key_is_generated_once_and_kept(tmp_path):
+    first = load_settings(str(tmp_path), environ={})["SECRET_KEY"]
+    assert len(first) == 64
+    assert load_settings(str(tmp_path), environ={})["SECRET_KEY"] == first
+    assert load_settings(str(tmp_path), environ={"SECRET_KEY": "set"})["SECRET_KEY"] == "set"
+
+
+@pytest.mark.parametrize("given", ["postgres://u@h/db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db"])
+def test_postgresql_urls_use_psycopg(tmp_path, given):
+    assert load_settings(str(tmp_path), {"DATABASE_URL": given})["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize("value", ["thirty", "0", "-5", "1.5"])
+def test_bad_integer_settings_stop_the_app_with_the_name(tmp_path, value):
+    with pytest.raises(ConfigError, match="TRACKER_MAX_DELTA_S"):
+        load_settings(str(tmp_path), {"TRACKER_MAX_DELTA_S": value})
