@@ -1,9 +1,9 @@
 """One place that turns errors into responses: JSON under /api/, an HTML page elsewhere."""
 import logging
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError
-from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUnavailable
 
 from tracker import progress
 
@@ -27,6 +27,8 @@ def error_response(status: int, message: str, headers=None):
 
 
 def handle_http_error(error: HTTPException):
+    if isinstance(error, RequestEntityTooLarge):
+        error.description = f"the request body is over the limit of {current_app.config['MAX_CONTENT_LENGTH']} bytes"
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return error_response(error.code or 500, error.description or error.name, headers)
 

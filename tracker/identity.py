@@ -1,11 +1,10 @@
 """Who the current learner is: the logged-in user, else an anonymous token."""
-from uuid import UUID
-
 from flask import request
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest, Unauthorized
 
 from tracker.progress import Learner
+from tracker.uuids import parse_uuid
 
 ANONYMOUS_COOKIE = "tracker_anon"
 ANONYMOUS_HEADER = "X-Anonymous-Token"
@@ -26,6 +25,6 @@ def current_learner() -> Learner:
             f"no learner: log in, or send an anonymous token in the {ANONYMOUS_HEADER} header"
         )
     try:
-        return Learner(anonymous_token=UUID(raw))
+        return Learner(anonymous_token=parse_uuid(raw))
     except ValueError:
         raise BadRequest(f"the anonymous token must be a UUID, got {raw[:64]!r}") from None

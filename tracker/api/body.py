@@ -4,13 +4,25 @@ Heartbeats arrive in three shapes: JSON from API clients, form-encoded from htmx
 JSON with no or a text/plain Content-Type from navigator.sendBeacon. All get the same rules.
 """
 import json
+import re
 from uuid import UUID
 
 from flask import request
 from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
+from tracker.uuids import parse_uuid
+
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_TEXT_LENGTH = 200
+FORM_INTEGER = re.compile(r"-?[0-9]{1,18}")
+LARGEST_INTEGER_DIGITS = 40
+
+
+def parse_json_int(digits: str) -> int:
+    """Clamp absurdly long integer literals, which Python refuses to convert, so range checks name the field."""
+    if len(digits.lstrip("-")) > LARGEST_INTEGER_DIGITS:
+        return -(10**LARGEST_INTEGER_DIGITS) if digits.startswith("-") else 10**LARGEST_INTEGER_DIGITS
+    return int(digits)
 
 
 def reject_duplicate_keys(pairs):
@@ -35,7 +47,7 @@ class RequestBody:
         if not raw.strip():
             raise BadRequest("the request body is empty; send a JSON object")
         try:
-            data = json.loads(raw, object_pairs_hook=reject_duplicate_keys)
+            data = json.loads(raw, object_pairs_hook=reject_duplicate_keys, parse_int=parse_json_int)
         except (ValueError, RecursionError) as error:
             raise BadRequest(f"the request body is not valid JSON: {str(error)[:120]}") from None
         if not isinstance(data, dict):
@@ -46,7 +58,8 @@ class RequestBody:
         value = self.fields.get(name)
         if value is None or (self.from_form and value == ""):
             if required:
-                raise UnprocessableEntity(f"{name} is required")
+                hint = " (the body was read as a form, as its Content-Type says)" if self.from_form else ""
+                raise UnprocessableEntity(f"{name} is required{hint}")
             return None
         return value
 
@@ -57,7 +70,7 @@ class RequestBody:
         if not isinstance(value, str):
             raise UnprocessableEntity(f"{name} must be a UUID string")
         try:
-            return UUID(value)
+            return parse_uuid(value)
         except ValueError:
             raise UnprocessableEntity(f"{name} must be a UUID, got {value[:64]!r}") from None
 
@@ -65,7 +78,7 @@ class RequestBody:
         value = self._value(name, required)
         if value is None:
             return None
-        if self.from_form and isinstance(value, str) and value.lstrip("-").isdigit() and len(value) <= 18:
+        if self.from_form and isinstance(value, str) and FORM_INTEGER.fullmatch(value):
             return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise UnprocessableEntity(f"{name} must be a whole number, got {json.dumps(value)[:64]}")

@@ -68,11 +68,14 @@ def update_module_progress(slug: str):
     lens_id = body.uuid("contentId")
     time_spent_s = body.integer("timeSpentS", required=False) or 0
     completed = body.boolean("completed")
-    with transaction() as conn:
-        credited, state = progress.update_module_progress(
-            conn, content_index(), learner, budget(),
-            module_slug=slug, lens_id=lens_id, time_spent_s=time_spent_s, completed=completed,
-        )
+    try:
+        with transaction() as conn:
+            credited, state = progress.update_module_progress(
+                conn, content_index(), learner, budget(),
+                module_slug=slug, lens_id=lens_id, time_spent_s=time_spent_s, completed=completed,
+            )
+    except progress.InvalidDelta as error:
+        raise UnprocessableEntity(error.describe("timeSpentS")) from None
     headers = {} if credited is None else {"X-Credited-Seconds": str(credited)}
     return jsonify(state), 200, headers
 

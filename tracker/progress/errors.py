@@ -23,3 +23,11 @@ class NotAPlacement(ProgressError):
 
 class InvalidDelta(ProgressError):
     """A heartbeat's seconds are outside 1..max_delta_s."""
+
+    def __init__(self, delta_s: int, max_delta_s: int):
+        self.delta_s, self.max_delta_s = delta_s, max_delta_s
+        super().__init__(self.describe("time_delta_s"))
+
+    def describe(self, field: str) -> str:
+        shown = self.delta_s if abs(self.delta_s) < 10**12 else "a huge number"
+        return f"{field} must be a whole number of seconds from 1 to {self.max_delta_s}, got {shown}"

@@ -57,7 +57,7 @@ def record_heartbeat(
 ) -> int:
     """Credit active seconds to the lens and, when given, its LO and module; return the lens's credit."""
     if not 1 <= delta_s <= budget.max_delta_s:
-        raise InvalidDelta(f"time_delta_s must be between 1 and {budget.max_delta_s}, got {delta_s}")
+        raise InvalidDelta(delta_s, budget.max_delta_s)
     lens = find_lens(index, lens_id)
     placement = find_placement(index, lens, lo_id, module_id)
     targets = {"lens": (lens.id, lens.title)}
