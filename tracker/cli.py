@@ -1,11 +1,12 @@
 """`flask tracker ...` commands."""
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from tracker.content import ContentError, load_content
 
 
-@click.group("tracker")
+@click.group("tracker", cls=AppGroup)
 def tracker_group():
     """tracker administration."""
 

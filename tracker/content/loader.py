@@ -30,15 +30,18 @@ def load_content(directory: Path | str) -> ContentIndex:
         raise ContentError(root, "directory", "does not exist or is not a directory")
     ids = UuidRegistry()
     lenses = {path.stem: read_lens(root, path, ids) for path in markdown_files(root, "lenses")}
-    modules = [read_module(root, path, lenses, ids) for path in markdown_files(root, "modules")]
-    modules_by_slug = unique_by_slug(root, "modules", modules)
-    courses = [read_course(root, path, modules_by_slug) for path in markdown_files(root, "courses")]
-    unique_by_slug(root, "courses", courses)
+    module_files = markdown_files(root, "modules")
+    modules = [read_module(root, path, lenses, ids) for path in module_files]
+    modules_by_slug = unique_by_slug(root, module_files, modules)
+    course_files = markdown_files(root, "courses")
+    courses = [read_course(root, path, modules_by_slug) for path in course_files]
+    unique_by_slug(root, course_files, courses)
     return ContentIndex(courses=tuple(courses), modules=tuple(modules), lenses=tuple(lenses.values()))
 
 
 def markdown_files(root: Path, kind: str) -> list[Path]:
-    return sorted((root / kind).glob("*.md"))
+    # Dotfiles are editor leftovers (Emacs lock links like .#name.md), not content.
+    return sorted(path for path in (root / kind).glob("*.md") if not path.name.startswith("."))
 
 
 def read_document(root: Path, path: Path) -> tuple[dict, str]:
@@ -63,13 +66,15 @@ class Fields:
 
     def text(self, name: str, *, required: bool = True, default: str | None = None) -> str | None:
         value = self.data.get(name, default)
+        if isinstance(value, str):
+            value = value.strip()
         if value is None or value == "":
             if required:
                 raise self.error(name, "is required")
             return default
         if not isinstance(value, str):
             raise self.error(name, f"must be text, got {value!r}")
-        return value.strip()
+        return value
 
     def uuid(self, name: str) -> UUID:
         value = self.data.get(name)
@@ -123,6 +128,7 @@ def read_lens(root: Path, path: Path, ids: UuidRegistry) -> Lens:
     where = path.relative_to(root)
     metadata, body = read_document(root, path)
     fields = Fields(where, metadata)
+    fields.only("id", "title", "type", "tldr", "video_url", "duration_s", "tutor_instructions")
     check_name(where, "file name", path.stem)
     lens_type = fields.text("type")
     if lens_type not in LENS_TYPES:
@@ -145,6 +151,7 @@ def read_module(root: Path, path: Path, lenses: dict[str, Lens], ids: UuidRegist
     where = path.relative_to(root)
     metadata, body = read_document(root, path)
     fields = Fields(where, metadata)
+    fields.only("id", "slug", "title", "outcomes")
     slug = fields.text("slug", required=False, default=path.stem)
     check_name(where, "slug", slug)
     module_id = ids.claim(fields, "id")
@@ -189,6 +196,7 @@ def read_course(root: Path, path: Path, modules_by_slug: dict[str, Module]) -> C
     where = path.relative_to(root)
     metadata, body = read_document(root, path)
     fields = Fields(where, metadata)
+    fields.only("slug", "title", "modules")
     slug = fields.text("slug", required=False, default=path.stem)
     check_name(where, "slug", slug)
     refs = []
@@ -210,10 +218,11 @@ def check_name(where: Path, field: str, name: str) -> None:
         raise ContentError(where, field, f"{name!r} must be lower-case letters, digits and hyphens")
 
 
-def unique_by_slug(root: Path, kind: str, items: list) -> dict:
-    by_slug = {}
-    for item in items:
+def unique_by_slug(root: Path, paths: list[Path], items: list) -> dict:
+    by_slug, first_file = {}, {}
+    for path, item in zip(paths, items):
+        where = path.relative_to(root)
         if item.slug in by_slug:
-            raise ContentError(Path(kind), "slug", f"{item.slug!r} is used by two {kind}")
-        by_slug[item.slug] = item
+            raise ContentError(where, "slug", f"{item.slug!r} is already used by {first_file[item.slug]}")
+        by_slug[item.slug], first_file[item.slug] = item, where
     return by_slug

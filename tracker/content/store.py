@@ -16,8 +16,11 @@ def fingerprint(directory: Path) -> tuple:
     entries = []
     for folder, _, files in os.walk(directory):
         for name in files:
-            if name.endswith(".md"):
-                stat = os.stat(os.path.join(folder, name))
+            if name.endswith(".md") and not name.startswith("."):
+                try:
+                    stat = os.stat(os.path.join(folder, name))
+                except FileNotFoundError:  # deleted while we walked; the next check sees the result
+                    continue
                 entries.append((folder, name, stat.st_size, stat.st_mtime_ns))
     return tuple(sorted(entries))
 
@@ -37,7 +40,7 @@ class ContentStore:
         self._index = load_content(self.directory)  # invalid content stops the app from starting
         self._next_check = time.monotonic() + check_interval_s
         self._reload_lock = threading.Lock()
-        self.last_error: ContentError | None = None
+        self.last_error: Exception | None = None
 
     @property
     def index(self) -> ContentIndex:
@@ -57,7 +60,7 @@ class ContentStore:
             self._fingerprint = current
             try:
                 new_index = load_content(self.directory)
-            except ContentError as error:
+            except (ContentError, OSError) as error:
                 self.last_error = error
                 log.error("content reload refused, keeping the previous content: %s", error)
                 return False
