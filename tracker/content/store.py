@@ -1,4 +1,5 @@
 """Hold the current content index and swap in a new one when the files change."""
+import hashlib
 import logging
 import os
 import threading
@@ -11,18 +12,23 @@ from .model import ContentIndex
 log = logging.getLogger(__name__)
 
 
-def fingerprint(directory: Path) -> tuple:
-    """Cheap change detector: the path, size and mtime of every Markdown file."""
-    entries = []
-    for folder, _, files in os.walk(directory):
-        for name in files:
+def fingerprint(directory: Path) -> str:
+    """A hash of every Markdown file's path and bytes.
+
+    Hashing a course's few hundred kilobytes takes about a millisecond; mtimes alone can miss
+    an edit that keeps the size and lands within the filesystem's timestamp granularity.
+    """
+    digest = hashlib.sha256()
+    for folder, _, files in sorted(os.walk(directory)):
+        for name in sorted(files):
             if name.endswith(".md") and not name.startswith("."):
                 try:
-                    stat = os.stat(os.path.join(folder, name))
+                    data = Path(folder, name).read_bytes()
                 except FileNotFoundError:  # deleted while we walked; the next check sees the result
                     continue
-                entries.append((folder, name, stat.st_size, stat.st_mtime_ns))
-    return tuple(sorted(entries))
+                digest.update(f"{folder}/{name}\0{len(data)}\0".encode())
+                digest.update(data)
+    return digest.hexdigest()
 
 
 class ContentStore:
