@@ -14,7 +14,7 @@ from tracker.content import ContentIndex, Lens, Module, Placement
 from tracker.models import UserContentProgress
 
 from .errors import InvalidDelta, LensNotInModule, NotAPlacement, UnknownLens, UnknownModule
-from .statements import COMPLETE_ROW, LEVELS_IN_LOCK_ORDER, heartbeat_statement, lock_row_statement, owner_kind
+from .statements import COMPLETE_ROW, LEVELS_IN_LOCK_ORDER, execute_heartbeat, lock_row_statement, owner_kind
 
 progress = UserContentProgress.__table__
 
@@ -80,8 +80,7 @@ def credit_rows(conn, learner, budget, targets: dict, delta_s: int, now: datetim
     }
     for level in levels:
         params[f"{level}_id"], params[f"{level}_title"] = targets[level]
-    statement = heartbeat_statement(conn.dialect.name, owner_kind(learner.user_id), levels)
-    credits = dict(conn.execute(statement, params).all())
+    credits = dict(execute_heartbeat(conn, owner_kind(learner.user_id), levels, params))
     return credits["lens"]
 
 

@@ -8,7 +8,8 @@ text except for the names of the two-argument min and max functions.
 """
 from functools import cache
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, Uuid, bindparam, text
+from sqlalchemy import BigInteger, Connection, DateTime, Integer, String, Text, Uuid, bindparam, text
+from sqlalchemy.dialects.postgresql import psycopg
 
 # Lock order for every statement that touches several rows of one learner: modules, then
 # LOs, then the lens. A heartbeat and a completion that share rows then take their row locks
@@ -75,6 +76,24 @@ RETURNING content_type, last_credit_s"""
         bindparam("burst_s", type_=BigInteger),
         bindparam("now_ms", type_=BigInteger),
     )
+
+
+@cache
+def heartbeat_sql_for_psycopg(owner: str, levels: tuple[str, ...]) -> str:
+    """The heartbeat statement rendered once for psycopg, with its %(name)s placeholders."""
+    return str(heartbeat_statement("postgresql", owner, levels).compile(dialect=psycopg.dialect()))
+
+
+def execute_heartbeat(conn: Connection, owner: str, levels: tuple[str, ...], params: dict) -> list[tuple]:
+    """Run the heartbeat statement; return its (content_type, credited seconds) rows."""
+    if conn.dialect.name == "postgresql":
+        # psycopg binds UUIDs and datetimes natively, so the statement can go straight to the
+        # driver. That skips SQLAlchemy's per-execution bookkeeping, about 0.1 ms of CPU, which
+        # is a sixth of a heartbeat's cost (measured with bench/heartbeat.py).
+        with conn.connection.driver_connection.cursor() as cursor:
+            cursor.execute(heartbeat_sql_for_psycopg(owner, levels), params)
+            return cursor.fetchall()
+    return conn.execute(heartbeat_statement(conn.dialect.name, owner, levels), params).all()
 
 
 @cache
