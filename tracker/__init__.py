@@ -44,7 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
         enable_sqlite_pragmas(db.engine)
     init_login(app)
     app.extensions["tracker.content"] = ContentStore(
-        app.config["TRACKER_CONTENT_DIR"], app.config["TRACKER_CONTENT_CHECK_S"]
+        app.config["TRACKER_CONTENT_DIR"],
+        check_interval_s=app.config["TRACKER_CONTENT_CHECK_S"],
+        chat_allowance_s=app.config["TRACKER_CHAT_ALLOWANCE_S"],
     )
     app.extensions["tracker.budget"] = Budget(
         max_delta_s=app.config["TRACKER_MAX_DELTA_S"], burst_s=app.config["TRACKER_BURST_S"]

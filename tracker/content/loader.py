@@ -23,7 +23,7 @@ class ContentError(ValueError):
         super().__init__(f"{path}: {field}: {problem}")
 
 
-def load_content(directory: Path | str) -> ContentIndex:
+def load_content(directory: Path | str, chat_allowance_s: int = 600) -> ContentIndex:
     """Load and validate every course, module and lens under `directory`."""
     root = Path(directory)
     if not root.is_dir():
@@ -36,7 +36,9 @@ def load_content(directory: Path | str) -> ContentIndex:
     course_files = markdown_files(root, "courses")
     courses = [read_course(root, path, modules_by_slug) for path in course_files]
     unique_by_slug(root, course_files, courses)
-    return ContentIndex(courses=tuple(courses), modules=tuple(modules), lenses=tuple(lenses.values()))
+    return ContentIndex(
+        courses=tuple(courses), modules=tuple(modules), lenses=tuple(lenses.values()), chat_allowance_s=chat_allowance_s
+    )
 
 
 def markdown_files(root: Path, kind: str) -> list[Path]:

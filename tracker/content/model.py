@@ -97,6 +97,7 @@ class ContentIndex:
     courses: tuple[Course, ...]
     modules: tuple[Module, ...]
     lenses: tuple[Lens, ...]
+    chat_allowance_s: int = 600  # the time estimate for a chat lens, on top of reading its prompt
     modules_by_slug: Mapping[str, Module] = field(init=False)
     modules_by_id: Mapping[UUID, Module] = field(init=False)
     lenses_by_id: Mapping[UUID, Lens] = field(init=False)

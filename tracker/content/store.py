@@ -39,11 +39,12 @@ class ContentStore:
     which is atomic in Python. Invalid new content is logged and the old index stays.
     """
 
-    def __init__(self, directory: Path | str, check_interval_s: float = 2.0):
+    def __init__(self, directory: Path | str, check_interval_s: float = 2.0, chat_allowance_s: int = 600):
         self.directory = Path(directory)
+        self.chat_allowance_s = chat_allowance_s
         self.check_interval_s = check_interval_s
         self._fingerprint = fingerprint(self.directory)
-        self._index = load_content(self.directory)  # invalid content stops the app from starting
+        self._index = load_content(self.directory, chat_allowance_s)  # invalid content stops the app from starting
         self._next_check = time.monotonic() + check_interval_s
         self._reload_lock = threading.Lock()
         self.last_error: Exception | None = None
@@ -65,7 +66,7 @@ class ContentStore:
                 return False
             self._fingerprint = current
             try:
-                new_index = load_content(self.directory)
+                new_index = load_content(self.directory, self.chat_allowance_s)
             except (ContentError, OSError) as error:
                 self.last_error = error
                 log.error("content reload refused, keeping the previous content: %s", error)

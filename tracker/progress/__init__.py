@@ -1,14 +1,8 @@
 """The progress service: every rule about time and completion lives here, free of Flask."""
 from .errors import InvalidDelta, LensNotInModule, NotAPlacement, ProgressError, UnknownLens, UnknownModule
-from .service import (
-    Budget,
-    Learner,
-    complete_lens,
-    get_module_state,
-    module_state,
-    record_heartbeat,
-    update_module_progress,
-)
+from .model import Budget, Learner
+from .service import complete_lens, record_heartbeat, update_module_progress
+from .state import course_state, courses_overview, get_module_state, learner_report, module_state
 
 __all__ = [
     "Budget",
@@ -20,7 +14,10 @@ __all__ = [
     "UnknownLens",
     "UnknownModule",
     "complete_lens",
+    "course_state",
+    "courses_overview",
     "get_module_state",
+    "learner_report",
     "module_state",
     "record_heartbeat",
     "update_module_progress",

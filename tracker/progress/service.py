@@ -1,46 +1,21 @@
-"""The progress rules: heartbeats, completion and its propagation, and module state.
+"""The progress rules for writing: heartbeats, and completion with its propagation.
 
 No Flask here. Every function takes a SQLAlchemy connection and runs inside the caller's
 transaction, takes plain values, returns plain data, and raises the domain errors of
 `tracker.progress.errors`.
 """
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Connection, select
 
-from tracker.content import ContentIndex, Lens, Module, Placement
-from tracker.models import UserContentProgress
+from tracker.content import ContentIndex
 
-from .errors import InvalidDelta, LensNotInModule, NotAPlacement, UnknownLens, UnknownModule
+from .errors import InvalidDelta, LensNotInModule
+from .lookup import find_lens, find_module, find_placement, placements_in
+from .model import Budget, Learner, as_utc, owned_by, progress, utc_now
+from .state import module_state
 from .statements import COMPLETE_ROW, LEVELS_IN_LOCK_ORDER, execute_heartbeat, lock_row_statement, owner_kind
-
-progress = UserContentProgress.__table__
-
-
-@dataclass(frozen=True)
-class Learner:
-    """Whoever the progress belongs to: an account or an anonymous token, never both."""
-
-    user_id: int | None = None
-    anonymous_token: UUID | None = None
-
-    def __post_init__(self):
-        if (self.user_id is None) == (self.anonymous_token is None):
-            raise ValueError("a learner is either a user or an anonymous token")
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Limits that stop a client from inflating time."""
-
-    max_delta_s: int  # the most one heartbeat may report
-    burst_s: int  # the most a row may be credited beyond elapsed wall-clock time
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def record_heartbeat(
@@ -84,31 +59,6 @@ def credit_rows(conn, learner, budget, targets: dict, delta_s: int, now: datetim
     return credits["lens"]
 
 
-def find_lens(index: ContentIndex, lens_id: UUID) -> Lens:
-    lens = index.lenses_by_id.get(lens_id)
-    if lens is None:
-        raise UnknownLens(f"no lens has id {lens_id}")
-    return lens
-
-
-def find_module(index: ContentIndex, slug: str) -> Module:
-    module = index.modules_by_slug.get(slug)
-    if module is None:
-        raise UnknownModule(f"no module has slug {slug!r}")
-    return module
-
-
-def find_placement(index, lens: Lens, lo_id: UUID | None, module_id: UUID | None) -> Placement | None:
-    """The placement of `lens` that matches the LO and module the client named."""
-    if lo_id is None and module_id is None:
-        return None
-    for placement in index.placements_of(lens.id):
-        if lo_id in (None, placement.outcome.id) and module_id in (None, placement.module.id):
-            return placement
-    named = ", ".join(f"{name} {value}" for name, value in (("lo_id", lo_id), ("module_id", module_id)) if value)
-    raise NotAPlacement(f"lens {lens.id} is not placed in {named}")
-
-
 def complete_lens(
     conn: Connection,
     index: ContentIndex,
@@ -121,7 +71,7 @@ def complete_lens(
     """Complete a lens and propagate to its LOs and modules; return the lens's completion and module states."""
     now = now or utc_now()
     lens = find_lens(index, lens_id)
-    placements = placements_to_check(index, lens, module_slug)
+    placements = placements_in(index, lens, module_slug)
     modules = sorted({p.module.id: p.module for p in placements}.values(), key=lambda m: m.id)
     outcomes = sorted({p.outcome.id: p.outcome for p in placements}.values(), key=lambda o: o.id)
     # Serialise completions per (learner, module): locking the module rows first makes a second
@@ -142,18 +92,8 @@ def complete_lens(
             complete_row(conn, rows[placement.module.id], now)
     return {
         "completed_at": as_utc(lens_row.completed_at) or now,
-        "modules": [module_state(conn, learner, module) for module in modules],
+        "modules": [module_state(conn, index, learner, module) for module in modules],
     }
-
-
-def placements_to_check(index, lens: Lens, module_slug: str | None) -> list[Placement]:
-    if module_slug is None:
-        return list(index.placements_of(lens.id))
-    module = find_module(index, module_slug)
-    placements = [p for p in index.placements_of(lens.id) if p.module.id == module.id]
-    if not placements:
-        raise LensNotInModule(f"lens {lens.id} is not part of module {module_slug!r}")
-    return placements
 
 
 def lock_row(conn, learner: Learner, content_id: UUID, level: str, title: str, now: datetime):
@@ -171,12 +111,6 @@ def lock_row(conn, learner: Learner, content_id: UUID, level: str, title: str, n
 def complete_row(conn, row, now: datetime) -> None:
     if row.completed_at is None:  # a completion is never overwritten
         conn.execute(COMPLETE_ROW, {"now": now, "row_id": row.id})
-
-
-def owned_by(learner: Learner):
-    if learner.user_id is not None:
-        return progress.c.user_id == learner.user_id
-    return progress.c.anonymous_token == learner.anonymous_token
 
 
 def completed_lens_ids(conn, learner: Learner, lens_ids: frozenset[UUID]) -> set[UUID]:
@@ -214,70 +148,4 @@ def update_module_progress(
         )
     if completed:
         complete_lens(conn, index, learner, lens_id=lens_id, module_slug=module_slug, now=now)
-    return credited, module_state(conn, learner, module)
-
-
-def get_module_state(conn: Connection, index: ContentIndex, learner: Learner, module_slug: str) -> dict:
-    return module_state(conn, learner, find_module(index, module_slug))
-
-
-def module_state(conn, learner: Learner, module: Module) -> dict:
-    """Status, counts and per-LO and per-lens progress of one module, from one query."""
-    content_ids = [module.id, *(o.id for o in module.outcomes), *(s.lens.id for s in module.sections)]
-    query = select(
-        progress.c.content_id,
-        progress.c.completed_at,
-        progress.c.total_time_spent_s,
-        progress.c.time_to_complete_s,
-    ).where(owned_by(learner), progress.c.content_id.in_(content_ids))
-    rows = {row.content_id: row for row in conn.execute(query)}
-    done_required = sum(1 for lens_id in module.required_lens_ids if completed_at(rows, lens_id))
-    if completed_at(rows, module.id):
-        status = "completed"
-    elif rows:
-        status = "in_progress"
-    else:
-        status = "not_started"
-    return {
-        "module": {"id": module.id, "slug": module.slug, "title": module.title},
-        "status": status,
-        "progress": {"completed": done_required, "total": len(module.required_lens_ids)},
-        **time_fields(rows, module.id),
-        "learning_outcomes": [
-            {"id": outcome.id, "title": outcome.title, **time_fields(rows, outcome.id)}
-            for outcome in module.outcomes
-        ],
-        "lenses": [
-            {
-                "id": section.lens.id,
-                "title": section.lens.title,
-                "type": section.lens.type,
-                "optional": section.optional,
-                "learning_outcome_id": section.outcome.id,
-                **time_fields(rows, section.lens.id),
-            }
-            for section in module.sections
-        ],
-    }
-
-
-def time_fields(rows: dict, content_id: UUID) -> dict:
-    row = rows.get(content_id)
-    return {
-        "completed": bool(row and row.completed_at),
-        "completed_at": completed_at(rows, content_id),
-        "time_spent_s": row.total_time_spent_s if row else 0,
-        "time_to_complete_s": row.time_to_complete_s if row else None,
-    }
-
-
-def completed_at(rows: dict, content_id: UUID) -> datetime | None:
-    row = rows.get(content_id)
-    return as_utc(row.completed_at) if row else None
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
+    return credited, module_state(conn, index, learner, module)

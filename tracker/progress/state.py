@@ -1,0 +1,144 @@
+"""Reading progress: a module's state, a course's modules, and everything a learner has started.
+
+Each function reads the learner's rows with one query and builds plain dictionaries from the
+content index, so pages and the JSON API never query per lens.
+"""
+from uuid import UUID
+
+from sqlalchemy import Connection, select
+
+from tracker.content import ContentIndex, Course, Module
+from tracker.content.estimates import estimate_s
+
+from .lookup import find_module
+from .model import Learner, as_utc, owned_by, progress
+
+ROW_COLUMNS = (
+    progress.c.content_id,
+    progress.c.content_type,
+    progress.c.content_title,
+    progress.c.started_at,
+    progress.c.last_heartbeat_at,
+    progress.c.completed_at,
+    progress.c.total_time_spent_s,
+    progress.c.time_to_complete_s,
+)
+
+
+def load_rows(conn: Connection, learner: Learner, content_ids=None) -> dict:
+    """The learner's rows by content id; all of them when `content_ids` is None."""
+    query = select(*ROW_COLUMNS).where(owned_by(learner))
+    if content_ids is not None:
+        query = query.where(progress.c.content_id.in_(list(content_ids)))
+    return {row.content_id: row for row in conn.execute(query)}
+
+
+def module_content_ids(module: Module) -> list[UUID]:
+    return [module.id, *(o.id for o in module.outcomes), *(s.lens.id for s in module.sections)]
+
+
+def get_module_state(conn: Connection, index: ContentIndex, learner: Learner, module_slug: str) -> dict:
+    return module_state(conn, index, learner, find_module(index, module_slug))
+
+
+def module_state(conn, index: ContentIndex, learner: Learner, module: Module) -> dict:
+    """Status, counts, time and estimates of one module, per LO and per lens, from one query."""
+    rows = load_rows(conn, learner, module_content_ids(module))
+    return build_module_state(module, rows, index.chat_allowance_s)
+
+
+def course_state(conn, index: ContentIndex, learner: Learner, course: Course) -> list[dict]:
+    """The state of each module of a course, in course order, from one query."""
+    modules = [ref.module for ref in course.module_refs]
+    rows = load_rows(conn, learner, [i for m in modules for i in module_content_ids(m)])
+    return [build_module_state(module, rows, index.chat_allowance_s) for module in modules]
+
+
+def courses_overview(conn, index: ContentIndex, learner: Learner) -> list[dict]:
+    """Per course: modules completed out of total, and module-level time spent."""
+    rows = load_rows(conn, learner, [ref.module.id for c in index.courses for ref in c.module_refs])
+    overview = []
+    for course in index.courses:
+        module_rows = [rows[ref.module.id] for ref in course.module_refs if ref.module.id in rows]
+        overview.append({
+            "course": course,
+            "modules_completed": sum(1 for row in module_rows if row.completed_at),
+            "modules_total": len(course.module_refs),
+            "time_spent_s": sum(row.total_time_spent_s for row in module_rows),
+        })
+    return overview
+
+
+def learner_report(conn, index: ContentIndex, learner: Learner) -> list[dict]:
+    """The state of every module the learner has started, from one query."""
+    rows = load_rows(conn, learner)
+    started = [m for m in index.modules if any(i in rows for i in module_content_ids(m))]
+    return [build_module_state(module, rows, index.chat_allowance_s) for module in started]
+
+
+def build_module_state(module: Module, rows: dict, chat_allowance_s: int) -> dict:
+    lenses = [
+        {
+            "id": section.lens.id,
+            "name": section.lens.name,
+            "title": section.lens.title,
+            "type": section.lens.type,
+            "optional": section.optional,
+            "learning_outcome_id": section.outcome.id,
+            "estimated_s": estimate_s(section.lens, chat_allowance_s),
+            **time_fields(rows, section.lens.id),
+        }
+        for section in module.sections
+    ]
+    required = [lens for lens in lenses if not lens["optional"]]
+    outcomes = [
+        {
+            "id": outcome.id,
+            "title": outcome.title,
+            **time_fields(rows, outcome.id),
+            **estimates([lens for lens in required if lens["learning_outcome_id"] == outcome.id]),
+        }
+        for outcome in module.outcomes
+    ]
+    next_lens = next((lens for lens in required if not lens["completed"]), None)
+    return {
+        "module": {"id": module.id, "slug": module.slug, "title": module.title},
+        "status": module_status(module, rows),
+        "progress": {"completed": sum(1 for lens in required if lens["completed"]), "total": len(required)},
+        **time_fields(rows, module.id),
+        **estimates(required),
+        "continue_lens": next_lens["name"] if next_lens else None,
+        "learning_outcomes": outcomes,
+        "lenses": lenses,
+    }
+
+
+def module_status(module: Module, rows: dict) -> str:
+    if completed_at(rows, module.id):
+        return "completed"
+    if any(i in rows for i in module_content_ids(module)):
+        return "in_progress"
+    return "not_started"
+
+
+def estimates(required_lenses: list[dict]) -> dict:
+    """What the required lenses should take in all, and what is left of it."""
+    return {
+        "estimated_s": sum(lens["estimated_s"] for lens in required_lenses),
+        "remaining_s": sum(lens["estimated_s"] for lens in required_lenses if not lens["completed"]),
+    }
+
+
+def time_fields(rows: dict, content_id: UUID) -> dict:
+    row = rows.get(content_id)
+    return {
+        "completed": bool(row and row.completed_at),
+        "completed_at": completed_at(rows, content_id),
+        "time_spent_s": row.total_time_spent_s if row else 0,
+        "time_to_complete_s": row.time_to_complete_s if row else None,
+    }
+
+
+def completed_at(rows: dict, content_id: UUID):
+    row = rows.get(content_id)
+    return as_utc(row.completed_at) if row else None
