@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_login import LoginManager
+from flask_wtf import CSRFProtect
 
 from tracker.config import load_settings
 from tracker.content import ContentStore
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def init_login(app: Flask) -> None:
     login_manager = LoginManager(app)
+    login_manager.login_view = "auth.login"
 
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -64,9 +66,16 @@ def init_login(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker import api, cli, errors, learn
+    from tracker import api, auth, cli, errors, learn
+    from tracker.learn.render import register_template_helpers
 
+    csrf = CSRFProtect(app)
+    # The JSON API takes no CSRF token: API clients authenticate with a header, and browser
+    # requests that ride on a cookie must come from our own origin (see tracker/api/__init__.py).
+    csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(learn.bp)
+    app.register_blueprint(auth.bp)
     errors.register_error_handlers(app)
+    register_template_helpers(app)
     app.cli.add_command(cli.tracker_group)

@@ -1,8 +1,10 @@
 """Who the current learner is: the logged-in user, else an anonymous token."""
-from flask import current_app, request
+import uuid
+
+from flask import current_app, g, request
 from flask_login import current_user
-from flask_login.config import COOKIE_NAME
-from werkzeug.exceptions import BadRequest, Unauthorized
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
+from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 
 from tracker.progress import Learner
 from tracker.uuids import parse_uuid
@@ -10,6 +12,7 @@ from tracker.uuids import parse_uuid
 ANONYMOUS_COOKIE = "tracker_anon"
 ANONYMOUS_HEADER = "X-Anonymous-Token"
 ANONYMOUS_QUERY_PARAMETER = "anonymous_token"  # for navigator.sendBeacon, which cannot set headers
+ANONYMOUS_COOKIE_MAX_AGE_S = 400 * 24 * 3600  # the longest browsers keep a cookie
 
 
 def may_be_logged_in() -> bool:
@@ -19,17 +22,22 @@ def may_be_logged_in() -> bool:
     of the heartbeat's cost.
     """
     cookies = request.cookies
-    return current_app.config["SESSION_COOKIE_NAME"] in cookies or COOKIE_NAME in cookies
+    return current_app.config["SESSION_COOKIE_NAME"] in cookies or REMEMBER_COOKIE in cookies
+
+
+def is_logged_in() -> bool:
+    return may_be_logged_in() and current_user.is_authenticated
 
 
 def current_learner() -> Learner:
     """The learner this request acts for; 401 without any identity, 400 for a malformed token."""
-    if may_be_logged_in() and current_user.is_authenticated:
+    if is_logged_in():
         return Learner(user_id=current_user.id)
     raw = (
         request.headers.get(ANONYMOUS_HEADER)
         or request.args.get(ANONYMOUS_QUERY_PARAMETER)
         or request.cookies.get(ANONYMOUS_COOKIE)
+        or g.get("new_anonymous_token")
     )
     if not raw:
         raise Unauthorized(
@@ -39,3 +47,53 @@ def current_learner() -> Learner:
         return Learner(anonymous_token=parse_uuid(raw))
     except ValueError:
         raise BadRequest(f"the anonymous token must be a UUID, got {raw[:64]!r}") from None
+
+
+def cookie_anonymous_token() -> uuid.UUID | None:
+    """The anonymous token in this browser's cookie, if it is a valid one."""
+    try:
+        return parse_uuid(request.cookies.get(ANONYMOUS_COOKIE, ""))
+    except ValueError:
+        return None
+
+
+def give_visitor_a_token() -> None:
+    """Before a page: a visitor who is neither logged in nor known gets a new anonymous token."""
+    if not is_logged_in() and cookie_anonymous_token() is None:
+        g.new_anonymous_token = str(uuid.uuid4())
+
+
+def set_anonymous_cookie(response):
+    """After a page: store a token made for this request in the browser."""
+    token = g.get("new_anonymous_token")
+    if token:
+        response.set_cookie(
+            ANONYMOUS_COOKIE, token, max_age=ANONYMOUS_COOKIE_MAX_AGE_S,
+            httponly=True, samesite="Lax", secure=request.is_secure,
+        )
+    return response
+
+
+def forget_anonymous_token(response):
+    response.delete_cookie(ANONYMOUS_COOKIE, httponly=True, samesite="Lax", secure=request.is_secure)
+    return response
+
+
+def refuse_cross_site_cookie_requests() -> None:
+    """Cookie-authenticated API calls must come from our own pages.
+
+    API clients that send X-Anonymous-Token are not riding on a cookie, so they pass. Browsers
+    send Sec-Fetch-Site (or at least Origin) on every POST, beacons included.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS") or ANONYMOUS_HEADER in request.headers:
+        return
+    site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    if site is not None:
+        allowed = site in ("same-origin", "none")
+    elif origin is not None:
+        allowed = origin == request.host_url.rstrip("/")
+    else:
+        allowed = True  # not a browser: no cookie can have been sent on someone else's behalf
+    if not allowed:
+        raise Forbidden("cross-site requests cannot use this site's cookies")

@@ -68,6 +68,10 @@ class Module:
     def section_for(self, lens_id: UUID) -> Section | None:
         return next((s for s in self.sections if s.lens.id == lens_id), None)
 
+    def section_named(self, name_or_id: str) -> Section | None:
+        """The section whose lens has this file name or this UUID (as text)."""
+        return next((s for s in self.sections if name_or_id in (s.lens.name, str(s.lens.id))), None)
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -98,6 +102,7 @@ class ContentIndex:
     modules: tuple[Module, ...]
     lenses: tuple[Lens, ...]
     chat_allowance_s: int = 600  # the time estimate for a chat lens, on top of reading its prompt
+    courses_by_slug: Mapping[str, Course] = field(init=False)
     modules_by_slug: Mapping[str, Module] = field(init=False)
     modules_by_id: Mapping[UUID, Module] = field(init=False)
     lenses_by_id: Mapping[UUID, Lens] = field(init=False)
@@ -113,6 +118,7 @@ class ContentIndex:
                     Placement(module, section.outcome, section.optional)
                 )
         frozen = {
+            "courses_by_slug": {c.slug: c for c in self.courses},
             "modules_by_slug": {m.slug: m for m in self.modules},
             "modules_by_id": {m.id: m for m in self.modules},
             "lenses_by_id": {lens.id: lens for lens in self.lenses},

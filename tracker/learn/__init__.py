@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("learn", __name__)
 
-from . import routes  # noqa: E402,F401  (registers the routes on bp)
+from . import me, routes  # noqa: E402,F401  (registers the routes on bp)

@@ -1,0 +1,67 @@
+"""Account pages. Logging in or signing up claims the browser's anonymous progress."""
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+
+from tracker import accounts, progress
+from tracker.db import db, transaction
+from tracker.identity import cookie_anonymous_token, forget_anonymous_token
+from tracker.models import User
+
+from . import bp
+from .forms import LoginForm, SignupForm
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site; anything else (another host, a scheme, //host) goes to /me."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("learn.me")
+
+
+def enter_account(user_id: int, next_url: str | None):
+    """Log the user in, move the browser's anonymous progress into the account, and go on."""
+    token = cookie_anonymous_token()
+    if token is not None:
+        with transaction() as conn:
+            progress.claim_anonymous_progress(conn, token, user_id)
+    login_user(db.session.get(User, user_id))
+    return forget_anonymous_token(redirect(safe_next(next_url), code=303))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    form = SignupForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            with transaction() as conn:
+                user_id = accounts.create_user(conn, form.email.data, form.password.data, form.display_name.data or "")
+        except accounts.EmailTaken:
+            form.email.errors.append("An account with this email already exists. Log in instead.")
+        else:
+            flash("Welcome! Your progress so far is saved to your account.")
+            return enter_account(user_id, form.next.data)
+    return render_template("auth/signup.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        with transaction() as conn:
+            user_id = accounts.authenticate(conn, form.email.data, form.password.data)
+        if user_id is not None:
+            return enter_account(user_id, form.next.data)
+        form.form_errors.append("That email and password do not match an account.")
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("learn.index"), code=303)

@@ -1,0 +1,64 @@
+"""The learner's own progress: the report, a download of all their data, and deleting it."""
+import csv
+import io
+import json
+
+from flask import Response, flash, redirect, render_template, url_for
+
+from tracker import progress
+from tracker.app_state import content_index
+from tracker.db import transaction
+from tracker.identity import current_learner
+
+from . import bp
+
+
+@bp.get("/me")
+def me():
+    """Every module the learner has started, with time and completion per LO and lens."""
+    with transaction() as conn:
+        report = progress.learner_report(conn, content_index(), current_learner())
+    return render_template("learn/me.html", report=report)
+
+
+def exported_rows() -> list[dict]:
+    """The learner's rows, with timestamps in ISO 8601."""
+    with transaction() as conn:
+        rows = progress.export_rows(conn, current_learner())
+    return [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()} for row in rows]
+
+
+def download(body: str, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/me/export.json")
+def export_json():
+    """All of the learner's progress rows, as JSON."""
+    body = json.dumps({"progress": exported_rows()}, default=str, indent=2)
+    return download(body, "application/json", "my-progress.json")
+
+
+@bp.get("/me/export.csv")
+def export_csv():
+    """All of the learner's progress rows, as CSV."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=progress.EXPORT_COLUMNS)
+    writer.writeheader()
+    writer.writerows(exported_rows())
+    return download(out.getvalue(), "text/csv", "my-progress.csv")
+
+
+@bp.get("/me/delete")
+def confirm_delete():
+    """Ask before deleting anything."""
+    return render_template("learn/delete.html")
+
+
+@bp.post("/me/delete")
+def delete():
+    """Delete every progress row of the learner, then show the now empty report."""
+    with transaction() as conn:
+        deleted = progress.delete_progress(conn, current_learner())
+    flash(f"Deleted your progress ({deleted} records).")
+    return redirect(url_for("learn.me"), code=303)

@@ -1,0 +1,44 @@
+"""Turn content into safe HTML, and small formatting helpers for templates."""
+import re
+from datetime import datetime
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+# Raw HTML in content is not rendered, and the result is sanitised again: content files,
+# and later tutor answers, never get to run script or style in a learner's page.
+markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+YOUTUBE_ID = re.compile(r"(?:youtube\.com/(?:watch\?(?:.*&)?v=|embed/)|youtu\.be/)([A-Za-z0-9_-]{11})")
+
+
+@lru_cache(maxsize=1024)
+def render_markdown(text: str) -> Markup:
+    return Markup(nh3.clean(markdown.render(text), link_rel="noopener noreferrer"))
+
+
+def youtube_embed_url(url: str | None) -> str | None:
+    """The privacy-enhanced embed address of a YouTube video, or None for other URLs."""
+    match = YOUTUBE_ID.search(url or "")
+    return f"https://www.youtube-nocookie.com/embed/{match.group(1)}" if match else None
+
+
+def duration(seconds: int | None) -> str:
+    """1 h 5 min, 12 min, 40 s."""
+    seconds = seconds or 0
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+def day(moment: datetime | None) -> str:
+    return f"{moment:%-d %b %Y}" if moment else ""
+
+
+def register_template_helpers(app) -> None:
+    from tracker.content.estimates import about_minutes
+
+    app.jinja_env.filters.update(markdown=render_markdown, duration=duration, day=day, about_minutes=about_minutes)
+    app.jinja_env.globals.update(youtube_embed_url=youtube_embed_url)

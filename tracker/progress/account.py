@@ -1,0 +1,80 @@
+"""A learner's progress as a whole: moving it into an account, exporting it, deleting it."""
+from uuid import UUID
+
+from sqlalchemy import Connection, and_, case, delete, or_, select, update
+
+from .model import Learner, as_utc, owned_by, progress
+
+EXPORT_COLUMNS = (
+    "content_type", "content_id", "content_title", "started_at", "last_heartbeat_at",
+    "total_time_spent_s", "time_to_complete_s", "completed_at",
+)
+
+
+def claim_anonymous_progress(conn: Connection, anonymous_token: UUID, user_id: int) -> int:
+    """Move everything an anonymous token owns into an account; return how many rows it owned.
+
+    Where both have a row for the same content, the times add up and the earlier completion
+    wins, with its own time_to_complete_s; the anonymous row is then deleted. Run it in one
+    transaction. Claiming again finds nothing left to move, so it is idempotent.
+    """
+    anonymous = progress.alias("anonymous")
+    owned = conn.execute(select(progress.c.id).where(progress.c.anonymous_token == anonymous_token)).all()
+    if not owned:
+        return 0
+    anonymous_completed_first = and_(
+        anonymous.c.completed_at.is_not(None),
+        or_(progress.c.completed_at.is_(None), anonymous.c.completed_at < progress.c.completed_at),
+    )
+    conn.execute(
+        update(progress)
+        .where(
+            progress.c.user_id == user_id,
+            anonymous.c.anonymous_token == anonymous_token,
+            anonymous.c.content_id == progress.c.content_id,
+        )
+        .values(
+            total_time_spent_s=progress.c.total_time_spent_s + anonymous.c.total_time_spent_s,
+            started_at=earlier(anonymous.c.started_at, progress.c.started_at),
+            last_heartbeat_at=later(anonymous.c.last_heartbeat_at, progress.c.last_heartbeat_at),
+            credited_until_ms=later(anonymous.c.credited_until_ms, progress.c.credited_until_ms),
+            completed_at=case((anonymous_completed_first, anonymous.c.completed_at), else_=progress.c.completed_at),
+            time_to_complete_s=case(
+                (anonymous_completed_first, anonymous.c.time_to_complete_s), else_=progress.c.time_to_complete_s
+            ),
+        )
+    )
+    account_content = select(progress.c.content_id).where(progress.c.user_id == user_id).scalar_subquery()
+    conn.execute(
+        delete(progress).where(progress.c.anonymous_token == anonymous_token, progress.c.content_id.in_(account_content))
+    )
+    conn.execute(
+        update(progress)
+        .where(progress.c.anonymous_token == anonymous_token)
+        .values(user_id=user_id, anonymous_token=None)
+    )
+    return len(owned)
+
+
+def earlier(a, b):
+    return case((b.is_(None), a), (a.is_(None), b), (a < b, a), else_=b)
+
+
+def later(a, b):
+    return case((b.is_(None), a), (a.is_(None), b), (a > b, a), else_=b)
+
+
+def export_rows(conn: Connection, learner: Learner) -> list[dict]:
+    """Every progress row of the learner, as plain values, modules first."""
+    columns = [progress.c[name] for name in EXPORT_COLUMNS]
+    order = case({"module": 0, "lo": 1, "lens": 2}, value=progress.c.content_type)
+    query = select(*columns).where(owned_by(learner)).order_by(order, progress.c.started_at, progress.c.id)
+    return [
+        {name: as_utc(value) if name.endswith("_at") else value for name, value in row._mapping.items()}
+        for row in conn.execute(query)
+    ]
+
+
+def delete_progress(conn: Connection, learner: Learner) -> int:
+    """Remove every progress row of the learner; return how many there were."""
+    return conn.execute(delete(progress).where(owned_by(learner))).rowcount
