@@ -5,6 +5,7 @@ and emptied before every test. Tests talk to the app through its HTTP routes and
 database through their own connection, never through the app's session.
 """
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -39,20 +40,28 @@ def migrate(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgresql_url():
-    """The PostgreSQL test database with a fresh schema; with CI set, unreachable is a failure."""
+    """A fresh schema of its own in the PostgreSQL test database, so test runs never collide.
+
+    With CI set, an unreachable PostgreSQL is a failure, not a skip.
+    """
+    schema = f"tracker_test_{os.getpid()}"
     engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
     try:
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
     except OperationalError as error:
+        engine.dispose()
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {error}")
         pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}")
-    finally:
-        engine.dispose()
-    migrate(POSTGRES_URL)
-    return POSTGRES_URL
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    migrate(url)
+    yield url
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -192,3 +201,54 @@ def api(client, demo):
 def new_api(app, demo):
     """A fresh client per call, for threads: each gets its own requests and DB connections."""
     return lambda: ProgressApi(app.test_client(), demo)
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token a page gives this client's session, as a browser would read it from a form."""
+    match = CSRF_FIELD.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF field on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def browser_like(client):
+    """The test client as a browser: it keeps cookies and reads CSRF tokens from forms."""
+
+    class Browser:
+        def __init__(self):
+            self.client = client
+
+        def anonymous_token(self) -> str:
+            self.client.get("/")
+            return self.client.get_cookie("tracker_anon").value
+
+        def post_form(self, path: str, data: dict | None = None, form_page: str = "/login", **kwargs):
+            data = {"csrf_token": csrf_token(self.client, form_page), **(data or {})}
+            return self.client.post(path, data=data, **kwargs)
+
+        def signup(self, email="ada@example.org", password="correct horse battery", **extra):
+            return self.post_form("/signup", {"email": email, "password": password, **extra}, form_page="/signup")
+
+        def login(self, email="ada@example.org", password="correct horse battery", **extra):
+            return self.post_form("/login", {"email": email, "password": password, **extra})
+
+        def logout(self):
+            return self.post_form("/logout")
+
+    return Browser()
+
+
+@pytest.fixture
+def account_rows(app):
+    """Read an account's progress rows straight from the database: {content_id: row}."""
+
+    def read(email: str) -> dict:
+        with app.app_context(), db.engine.connect() as conn:
+            user_id = conn.execute(text("SELECT id FROM users WHERE email = :email"), {"email": email}).scalar_one()
+            query = select(progress).where(progress.c.user_id == user_id)
+            return {str(row["content_id"]): dict(row) for row in conn.execute(query).mappings()}
+
+    return read

@@ -50,6 +50,14 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
+    # Flask-Login's user interface, spelled out so this module needs no Flask import.
+    is_active = True
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
 
 class UserContentProgress(Base):
     """One learner's time and completion on one lens, learning outcome or module."""

@@ -1,0 +1,199 @@
+"""Accounts: progress made anonymously moves into the account, once, and forms are protected."""
+import csv
+import io
+
+import pytest
+
+MODULE = "how-memory-works"
+LENS = "memory-in-three-stages"
+EMAIL = "ada@example.org"
+
+
+def anonymous_learner(browser_like, make_learner):
+    return make_learner(browser_like.anonymous_token())
+
+
+def test_signing_up_moves_anonymous_progress_into_the_account(browser_like, api, make_learner, progress_rows, account_rows):
+    learner = anonymous_learner(browser_like, make_learner)
+    api.heartbeat(learner, MODULE, LENS, 60)
+    api.complete(learner, LENS, MODULE)
+    before = progress_rows(learner)
+
+    response = browser_like.signup()
+    assert response.status_code == 303 and response.headers["Location"] == "/me"
+    assert "tracker_anon=;" in response.headers["Set-Cookie"], "the anonymous cookie is cleared"
+    assert progress_rows(learner) == {}
+    after = account_rows(EMAIL)
+    assert set(after) == set(before)
+    for content_id, row in before.items():
+        assert after[content_id]["total_time_spent_s"] == row["total_time_spent_s"] == 60
+        assert after[content_id]["time_to_complete_s"] == row["time_to_complete_s"]
+    assert "How Memory Works" in browser_like.client.get("/me").get_data(as_text=True)
+
+
+def heartbeat_from_page(client, demo, seconds: int):
+    """A heartbeat as the lens page sends it: identified by the browser's cookies."""
+    module = demo.modules_by_slug[MODULE]
+    body = {
+        "content_id": str(demo.lenses_by_name[LENS].id),
+        "lo_id": str(module.outcomes[0].id),
+        "module_id": str(module.id),
+        "time_delta_s": seconds,
+    }
+    assert client.post("/api/progress/time", json=body, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 204
+
+
+def test_logging_in_merges_rows_adding_times_and_keeping_the_only_completion(
+    client, browser_like, api, demo, make_learner, account_rows
+):
+    browser_like.signup()
+    heartbeat_from_page(client, demo, 40)
+    browser_like.logout()
+    learner = anonymous_learner(browser_like, make_learner)
+    api.heartbeat(learner, MODULE, LENS, 20)
+    api.complete(learner, LENS, MODULE)  # completed anonymously, after 20 s
+
+    browser_like.login()
+    lens_id = str(demo.lenses_by_name[LENS].id)
+    rows = account_rows(EMAIL)
+    assert rows[lens_id]["total_time_spent_s"] == 60
+    assert rows[lens_id]["time_to_complete_s"] == 20, "the only completion, made anonymously, is kept"
+    assert rows[str(demo.modules_by_slug[MODULE].id)]["total_time_spent_s"] == 60
+
+    browser_like.login()  # claiming again finds nothing to move: nothing doubles
+    assert account_rows(EMAIL)[lens_id]["total_time_spent_s"] == 60
+
+
+def test_earlier_account_completion_wins_over_a_later_anonymous_one(browser_like, api, demo, make_learner, account_rows):
+    browser_like.signup()
+    browser_like.post_form(f"/modules/{MODULE}/{LENS}/complete")
+    first = account_rows(EMAIL)[str(demo.lenses_by_name[LENS].id)]
+    browser_like.logout()
+    learner = anonymous_learner(browser_like, make_learner)
+    api.heartbeat(learner, MODULE, LENS, 30)
+    api.complete(learner, LENS, MODULE)
+    browser_like.login()
+    merged = account_rows(EMAIL)[str(demo.lenses_by_name[LENS].id)]
+    assert (merged["completed_at"], merged["time_to_complete_s"]) == (first["completed_at"], 0)
+    assert merged["total_time_spent_s"] == 30
+
+
+def test_failed_login_never_reveals_whether_the_email_exists(browser_like):
+    browser_like.signup()
+    browser_like.logout()
+    wrong_password = browser_like.login(password="not the password")
+    unknown_email = browser_like.login(email="nobody@example.org")
+    assert wrong_password.status_code == unknown_email.status_code == 422
+    message = "That email and password do not match an account."
+    assert message in wrong_password.get_data(as_text=True) and message in unknown_email.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        ({"email": "not-an-email", "password": "long enough pw"}, "Invalid email address."),
+        ({"email": "b@example.org", "password": "short"}, "Field must be between 8 and 256 characters long."),
+        ({"email": "", "password": "long enough pw"}, "This field is required."),
+    ],
+)
+def test_signup_form_errors_are_clear(browser_like, data, problem):
+    response = browser_like.post_form("/signup", data, form_page="/signup")
+    assert response.status_code == 422
+    assert problem in response.get_data(as_text=True)
+
+
+def test_email_is_unique_regardless_of_case(browser_like):
+    browser_like.signup(email="Ada@Example.org")
+    browser_like.logout()
+    response = browser_like.signup(email="ada@example.ORG")
+    assert response.status_code == 422
+    assert "An account with this email already exists" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "next_url, expected",
+    [
+        ("/modules/how-memory-works", "/modules/how-memory-works"),
+        ("https://evil.example/steal", "/me"),
+        ("//evil.example/steal", "/me"),
+        ("/\\evil.example", "/me"),
+        ("javascript:alert(1)", "/me"),
+    ],
+)
+def test_login_next_only_goes_to_local_paths(browser_like, next_url, expected):
+    browser_like.signup()
+    browser_like.logout()
+    response = browser_like.login(next=next_url)
+    assert response.status_code == 303
+    assert response.headers["Location"] == expected
+
+
+def test_forms_without_a_csrf_token_are_refused_and_write_nothing(client, table_snapshot):
+    client.get("/")
+    before = table_snapshot()
+    response = client.post(f"/modules/{MODULE}/{LENS}/complete", data={})
+    assert response.status_code == 400
+    assert "CSRF token is missing" in response.get_data(as_text=True)
+    assert client.post("/signup", data={"email": EMAIL, "password": "correct horse battery"}).status_code == 400
+    assert table_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}, {"Origin": "https://evil.example"}],
+)
+def test_api_refuses_cross_site_requests_riding_on_the_cookie(client, demo, headers, table_snapshot):
+    client.get("/")
+    lens = demo.lenses_by_name[LENS]
+    before = table_snapshot()
+    response = client.post("/api/progress/time", json={"content_id": str(lens.id), "time_delta_s": 30}, headers=headers)
+    assert response.status_code == 403
+    assert "cross-site" in response.json["error"]
+    assert table_snapshot() == before
+
+
+def test_api_accepts_same_origin_cookie_requests_and_header_tokens(client, demo, make_learner):
+    client.get("/")
+    body = {"content_id": str(demo.lenses_by_name[LENS].id), "time_delta_s": 30}
+    assert client.post("/api/progress/time", json=body, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 204
+    assert client.post("/api/progress/time", json=body, headers={"Origin": "http://localhost"}).status_code == 204
+    api_client = {"Sec-Fetch-Site": "cross-site", **make_learner().headers}
+    assert client.post("/api/progress/time", json=body, headers=api_client).status_code == 204
+
+
+def test_download_my_data_as_json_and_csv_matches_the_database(client, api, make_learner, progress_rows):
+    client.get("/")
+    learner = make_learner(client.get_cookie("tracker_anon").value)
+    api.heartbeat(learner, MODULE, LENS, 45)
+    api.complete(learner, LENS, MODULE)
+    rows = progress_rows(learner)
+
+    exported = client.get("/me/export.json")
+    assert exported.headers["Content-Disposition"] == 'attachment; filename="my-progress.json"'
+    by_id = {item["content_id"]: item for item in exported.json["progress"]}
+    assert set(by_id) == set(rows)
+    for content_id, row in rows.items():
+        assert by_id[content_id]["total_time_spent_s"] == row["total_time_spent_s"]
+        assert by_id[content_id]["time_to_complete_s"] == row["time_to_complete_s"]
+        assert by_id[content_id]["content_type"] == row["content_type"]
+    assert [item["content_type"] for item in exported.json["progress"]] == ["module", "lo", "lens"]
+
+    table = list(csv.DictReader(io.StringIO(client.get("/me/export.csv").get_data(as_text=True))))
+    assert {r["content_id"]: int(r["total_time_spent_s"]) for r in table} == {
+        k: v["total_time_spent_s"] for k, v in rows.items()
+    }
+
+
+def test_delete_my_data_asks_first_then_removes_only_this_learners_progress(client, browser_like, api, make_learner, progress_rows):
+    other = make_learner()
+    api.heartbeat(other, MODULE, LENS, 30)
+    learner = anonymous_learner(browser_like, make_learner)
+    api.heartbeat(learner, MODULE, LENS, 30)
+    confirm = client.get("/me/delete")
+    assert confirm.status_code == 200 and "cannot be undone" in confirm.get_data(as_text=True)
+    assert progress_rows(learner), "asking does not delete"
+    response = browser_like.post_form("/me/delete")
+    assert response.status_code == 303 and response.headers["Location"] == "/me"
+    assert progress_rows(learner) == {}
+    assert len(progress_rows(other)) == 3
+    assert "Deleted your progress (3 records)." in client.get("/me").get_data(as_text=True)
