@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from tracker import create_app
 from tracker.config import DEMO_CONTENT_DIR
-from tracker.db import db
+from tracker.db import db, dispose_engines
 from tracker.models import UserContentProgress
 
 POSTGRES_URL = os.environ.get(
@@ -35,7 +35,7 @@ def migrate(url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TRACKER_CONTENT_CHECK_S": 0})
     with app.app_context():
         flask_migrate.upgrade()
-        db.engine.dispose()
+    dispose_engines(app)
 
 
 @pytest.fixture(scope="session")
@@ -106,8 +106,7 @@ def app(request, database_url, content_dir):
             conn.execute(text("DELETE FROM user_content_progress"))
             conn.execute(text("DELETE FROM users"))
     yield app
-    with app.app_context():
-        db.engine.dispose()
+    dispose_engines(app)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from flask_wtf import CSRFProtect
 
 from tracker.config import load_settings
 from tracker.content import ContentStore
-from tracker.db import db, enable_sqlite_pragmas, engine_options, migrate
+from tracker.db import db, enable_sqlite_pragmas, engine_options, init_autocommit_engine, migrate
 from tracker.models import User
 from tracker.progress import Budget
 
@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
+    init_autocommit_engine(app)
     init_login(app)
     app.extensions["tracker.content"] = ContentStore(
         app.config["TRACKER_CONTENT_DIR"],

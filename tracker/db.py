@@ -4,7 +4,8 @@ from contextlib import contextmanager
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Connection, event
+from flask import current_app
+from sqlalchemy import Connection, create_engine, event
 
 from tracker.models import Base
 
@@ -40,6 +41,25 @@ def transaction() -> Connection:
         yield conn
 
 
+def init_autocommit_engine(app) -> None:
+    """A second, small pool whose connections stay in autocommit mode, for single statements.
+
+    Keeping them in that mode spares each heartbeat switching the mode there and back and
+    resetting the connection on its way back to the pool.
+    """
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+    engine = create_engine(url, **options)
+    enable_sqlite_pragmas(engine)
+    app.extensions["tracker.autocommit_engine"] = engine
+
+
+def dispose_engines(app) -> None:
+    with app.app_context():
+        db.engine.dispose()
+    app.extensions["tracker.autocommit_engine"].dispose()
+
+
 @contextmanager
 def single_statement() -> Connection:
     """A connection without BEGIN/COMMIT, for work that is one atomic statement.
@@ -47,5 +67,5 @@ def single_statement() -> Connection:
     Saves two round trips per request on the heartbeat path; use it only when the
     caller runs exactly one statement, which the database applies atomically by itself.
     """
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with current_app.extensions["tracker.autocommit_engine"].connect() as conn:
         yield conn
