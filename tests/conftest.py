@@ -97,12 +97,15 @@ def app(request, database_url, content_dir):
         "TRACKER_CONTENT_DIR": str(content_dir),
         "TRACKER_CONTENT_CHECK_S": 0,
         "SECRET_KEY": "test",
+        "TRACKER_OFFLINE_TUTOR_DELAY_MS": 0,
     }
     marker = request.node.get_closest_marker("app_config")
     settings.update(marker.kwargs if marker else {})
     app = create_app(settings)
     with app.app_context():
         with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM chat_messages"))
+            conn.execute(text("DELETE FROM chat_sessions"))
             conn.execute(text("DELETE FROM user_content_progress"))
             conn.execute(text("DELETE FROM users"))
     yield app
@@ -185,6 +188,14 @@ class ProgressApi:
             body["module_slug"] = module_slug
         return self.client.post("/api/progress/complete", json=body, headers=learner.headers)
 
+    def chat(self, learner: Learner, module_slug: str, lens_name: str, text: str = "How does this work?"):
+        """Send the tutor a message about a lens and read the whole streamed answer."""
+        response = self.client.post(
+            f"/api/modules/{module_slug}/{lens_name}/chat", json={"message": text}, headers=learner.headers
+        )
+        response.get_data()  # let the answer stream to its end, as a client would
+        return response
+
     def state(self, learner: Learner, module_slug: str) -> dict:
         response = self.client.get(f"/api/modules/{module_slug}/progress", headers=learner.headers)
         assert response.status_code == 200, response.json
@@ -249,5 +260,46 @@ def account_rows(app):
             user_id = conn.execute(text("SELECT id FROM users WHERE email = :email"), {"email": email}).scalar_one()
             query = select(progress).where(progress.c.user_id == user_id)
             return {str(row["content_id"]): dict(row) for row in conn.execute(query).mappings()}
+
+    return read
+
+
+def sse_events(response) -> list[tuple[str, dict]]:
+    """The (event, data) pairs of a Server-Sent Events body whose data is JSON."""
+    import json
+
+    events = []
+    for block in response.get_data(as_text=True).split("\n\n"):
+        lines = [line for line in block.split("\n") if line and not line.startswith(":")]
+        fields = dict(line.split(": ", 1) for line in lines)
+        if "data" in fields:
+            events.append((fields.get("event", "message"), json.loads(fields["data"])))
+    return events
+
+
+@pytest.fixture
+def chat_rows(app):
+    """A learner's chat messages straight from the database, oldest first: [(role, text, status)].
+
+    The learner is an anonymous token, or an account's email.
+    """
+    from tracker.models import ChatMessage, ChatSession, User
+
+    sessions, messages = ChatSession.__table__, ChatMessage.__table__
+
+    def read(owner: str) -> list[tuple]:
+        if "@" in owner:
+            user_id = select(User.__table__.c.id).where(User.__table__.c.email == owner).scalar_subquery()
+            mine = sessions.c.user_id == user_id
+        else:
+            mine = sessions.c.anonymous_token == uuid.UUID(owner)
+        query = (
+            select(messages.c.role, messages.c.text, messages.c.status)
+            .join(sessions, sessions.c.id == messages.c.session_id)
+            .where(mine)
+            .order_by(messages.c.created_at, messages.c.id)
+        )
+        with app.app_context(), db.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(query)]
 
     return read

@@ -28,3 +28,17 @@ def test_postgresql_urls_use_psycopg(tmp_path, given):
 def test_bad_integer_settings_stop_the_app_with_the_name(tmp_path, value):
     with pytest.raises(ConfigError, match="TRACKER_MAX_DELTA_S"):
         load_settings(str(tmp_path), {"TRACKER_MAX_DELTA_S": value})
+
+
+def test_the_tutor_is_offline_unless_a_model_is_named(tmp_path):
+    settings = load_settings(str(tmp_path), environ={})
+    assert (settings["TRACKER_LLM_MODEL"], settings["TRACKER_LLM_BASE_URL"]) == ("", "")
+    assert settings["TRACKER_CHAT_MESSAGES_PER_MINUTE"] == 10
+    assert settings["TRACKER_RATELIMIT_STORAGE_URL"] == "memory://"
+    ollama = {"TRACKER_LLM_BASE_URL": "http://localhost:11434/v1", "TRACKER_LLM_MODEL": "llama3.2"}
+    assert load_settings(str(tmp_path), ollama)["TRACKER_LLM_MODEL"] == "llama3.2"
+
+
+def test_a_tutor_url_without_a_model_stops_the_app(tmp_path):
+    with pytest.raises(ConfigError, match="TRACKER_LLM_MODEL"):
+        load_settings(str(tmp_path), {"TRACKER_LLM_BASE_URL": "http://localhost:11434/v1"})

@@ -25,6 +25,15 @@ def complete_with_htmx(client, lens_name: str):
     )
 
 
+def chat_with_htmx(client, lens_name: str, message: str = "Why do we forget?"):
+    token = csrf_token(client)
+    return client.post(
+        f"/modules/{MODULE}/{lens_name}/chat",
+        data={"csrf_token": token, "message": message},
+        headers={"HX-Request": "true", "HX-Target": "chat-log"},
+    )
+
+
 def test_first_visit_gets_an_anonymous_token_cookie(client):
     response = client.get("/")
     cookie = response.headers["Set-Cookie"]
@@ -116,6 +125,7 @@ def test_completing_the_last_required_lens_announces_the_module(client):
     client.get("/")
     for name in LO1_LENSES + OTHER_REQUIRED[:-1]:
         complete_with_htmx(client, name)
+    assert chat_with_htmx(client, OTHER_REQUIRED[-1]).status_code == 200  # the chat lens needs a message first
     html = complete_with_htmx(client, OTHER_REQUIRED[-1]).get_data(as_text=True)
     assert "Module “How Memory Works” completed." in html
     assert "status-completed" in html

@@ -5,16 +5,28 @@ from pathlib import Path
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
+from tracker.chat import make_tutor
 from tracker.config import load_settings
 from tracker.content import ContentStore
 from tracker.db import db, enable_sqlite_pragmas, engine_options, init_autocommit_engine, migrate
 from tracker.models import User
 from tracker.progress import Budget
+from tracker.ratelimit import init_rate_limits
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class LazySessionInterface(SecureCookieSessionInterface):
+    """No session cookie, no signing work: anonymous API calls never need a session."""
+
+    def open_session(self, app, request):
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -37,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     app.json = JSONProvider(app)
+    app.session_interface = LazySessionInterface()
     logging.basicConfig(level=logging.INFO)
 
     db.init_app(app)
@@ -53,6 +66,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["tracker.budget"] = Budget(
         max_delta_s=app.config["TRACKER_MAX_DELTA_S"], burst_s=app.config["TRACKER_BURST_S"]
     )
+    app.extensions["tracker.tutor"] = make_tutor(app.config)
+    init_rate_limits(app)
     register_blueprints(app)
     return app
 
@@ -67,7 +82,7 @@ def init_login(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker import api, auth, cli, errors, learn
+    from tracker import admin, api, auth, cli, errors, learn
     from tracker.learn.render import register_template_helpers
 
     csrf = CSRFProtect(app)
@@ -77,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
     errors.register_error_handlers(app)
     register_template_helpers(app)
     app.cli.add_command(cli.tracker_group)

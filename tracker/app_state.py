@@ -15,3 +15,8 @@ def content_index() -> ContentIndex:
 
 def budget() -> Budget:
     return current_app.extensions["tracker.budget"]
+
+
+def tutor():
+    """The tutor that answers chat messages (see tracker/chat/providers.py)."""
+    return current_app.extensions["tracker.tutor"]

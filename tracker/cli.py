@@ -1,9 +1,17 @@
 """`flask tracker ...` commands."""
+import sys
+import time
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from tracker.accounts import EmailTaken
+from tracker.admin.accounts import AdminError, create_admin as create, promote_to_admin
+from tracker.admin.demo import refresh_statistics, seed_demo_load as seed_load
+from tracker.app_state import content_index
 from tracker.content import ContentError, load_content
+from tracker.db import db, transaction
 
 
 @click.group("tracker", cls=AppGroup)
@@ -36,3 +44,45 @@ def check_content(directory):
     for module in index.modules:
         click.echo(f"  - {module.slug}: {len(module.outcomes)} LOs, {len(module.sections)} lenses,"
                    f" {len(module.required_lens_ids)} required")
+
+
+@tracker_group.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="", help="Display name for a new account.")
+def create_admin(email, name):
+    """Create an admin account, or make an existing account an admin.
+
+    A new account's password is asked for, or read from the first line of stdin when it is not a terminal.
+    """
+    with transaction() as conn:
+        promoted = promote_to_admin(conn, email)
+    if not promoted:
+        password = read_password()  # asked outside any transaction: a person may take their time
+        try:
+            with transaction() as conn:
+                create(conn, email, password, display_name=name)
+        except AdminError as error:
+            raise click.ClickException(str(error)) from None
+        except EmailTaken:  # signed up in the meantime
+            with transaction() as conn:
+                promote_to_admin(conn, email)
+    click.echo(f"{'promoted' if promoted else 'created'} admin {email.strip().lower()}")
+
+
+def read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@tracker_group.command("seed-demo-load")
+@click.option("--learners", type=click.IntRange(1, 1_000_000), required=True, help="How many learners to add.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed, for a repeatable load.")
+def seed_demo_load(learners, seed):
+    """Fill the database with simulated learners and their progress over the current content."""
+    started = time.monotonic()
+    with transaction() as conn:
+        totals = seed_load(conn, content_index(), learners, seed=seed)
+    refresh_statistics(db.engine)
+    click.echo(f"added {learners} learners ({totals['accounts']} accounts), {totals['rows']} progress rows"
+               f" in {time.monotonic() - started:.1f} s")

@@ -13,6 +13,19 @@ INTEGER_SETTINGS = (
     ("TRACKER_BURST_S", 120, 1),
     ("TRACKER_CONTENT_CHECK_S", 2, 0),
     ("TRACKER_CHAT_ALLOWANCE_S", 600, 0),
+    ("TRACKER_CHAT_MESSAGES_PER_MINUTE", 10, 1),
+    ("TRACKER_CHAT_STREAM_TIMEOUT_S", 600, 1),
+    ("TRACKER_OFFLINE_TUTOR_DELAY_MS", 40, 0),
+    ("TRACKER_LLM_CONTEXT_CHARS", 12000, 500),
+    ("TRACKER_LLM_TIMEOUT_S", 60, 1),
+)
+
+# (environment variable, default) for every text setting; an empty value means the default.
+STRING_SETTINGS = (
+    ("TRACKER_LLM_BASE_URL", ""),
+    ("TRACKER_LLM_API_KEY", ""),
+    ("TRACKER_LLM_MODEL", ""),
+    ("TRACKER_RATELIMIT_STORAGE_URL", "memory://"),
 )
 
 
@@ -29,6 +42,10 @@ def load_settings(instance_path: str, environ=os.environ) -> dict:
     }
     for name, default, minimum in INTEGER_SETTINGS:
         settings[name] = integer_setting(environ, name, default, minimum)
+    for name, default in STRING_SETTINGS:
+        settings[name] = environ.get(name) or default
+    if settings["TRACKER_LLM_BASE_URL"] and not settings["TRACKER_LLM_MODEL"]:
+        raise ConfigError("TRACKER_LLM_BASE_URL is set, so TRACKER_LLM_MODEL must name the model to use")
     return settings
 
 

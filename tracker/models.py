@@ -82,6 +82,16 @@ class UserContentProgress(Base):
             postgresql_where=text("anonymous_token IS NOT NULL"),
             sqlite_where=text("anonymous_token IS NOT NULL"),
         ),
+        # The admin dashboard's indexes (migration 0002; plans in docs/DASHBOARD.md). None holds a
+        # column a heartbeat changes, so heartbeats stay HOT updates.
+        Index("ix_progress_content_time_to_complete", "content_id", "time_to_complete_s"),
+        Index(
+            "ix_progress_completed_at_type",
+            "completed_at",
+            "content_type",
+            postgresql_where=text("completed_at IS NOT NULL"),
+            sqlite_where=text("completed_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
@@ -100,3 +110,59 @@ class UserContentProgress(Base):
     credited_until_ms: Mapped[int | None] = mapped_column(BigInteger)
     # What the latest heartbeat credited; RETURNING cannot see the old total, so the statement records it.
     last_credit_s: Mapped[int | None] = mapped_column(Integer)
+
+
+class ChatSession(Base):
+    """One learner's conversation with the tutor about one lens of one module."""
+
+    __tablename__ = "chat_sessions"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (anonymous_token IS NULL)", name="exactly_one_owner"),
+        Index(
+            "uq_chat_sessions_user_lens",
+            "user_id",
+            "module_id",
+            "lens_id",
+            unique=True,
+            postgresql_where=text("user_id IS NOT NULL"),
+            sqlite_where=text("user_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_chat_sessions_anonymous_lens",
+            "anonymous_token",
+            "module_id",
+            "lens_id",
+            unique=True,
+            postgresql_where=text("anonymous_token IS NOT NULL"),
+            sqlite_where=text("anonymous_token IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    anonymous_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    module_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    lens_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # While the tutor answers, this holds when the answer's claim runs out; NULL when nobody streams.
+    # Claiming is one conditional UPDATE, so two tabs can never stream into one conversation at once.
+    streaming_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChatMessage(Base):
+    """One message of a chat session, from the learner or the tutor."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        CheckConstraint("role IN ('learner', 'tutor')", name="role_known"),
+        CheckConstraint("status IN ('complete', 'interrupted')", name="status_known"),
+        Index("ix_chat_messages_session_created", "session_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
+    session_id: Mapped[int] = mapped_column(BigIntegerKey, ForeignKey("chat_sessions.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # "interrupted": the tutor's answer broke off, and this is the part that arrived.
+    status: Mapped[str] = mapped_column(String(12), server_default="complete")

@@ -32,10 +32,21 @@ def download(body: str, mimetype: str, filename: str) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def exported_chats() -> list[dict]:
+    """The learner's messages to and from the tutor, with the lens and module they were about."""
+    index = content_index()
+    with transaction() as conn:
+        messages = progress.export_chats(conn, current_learner())
+    for message in messages:
+        module, lens = index.modules_by_id.get(message["module_id"]), index.lenses_by_id.get(message["lens_id"])
+        message.update(module_title=module.title if module else "", lens_title=lens.title if lens else "")
+    return [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in m.items()} for m in messages]
+
+
 @bp.get("/me/export.json")
 def export_json():
-    """All of the learner's progress rows, as JSON."""
-    body = json.dumps({"progress": exported_rows()}, default=str, indent=2)
+    """All of the learner's progress rows and tutor chats, as JSON."""
+    body = json.dumps({"progress": exported_rows(), "chat_messages": exported_chats()}, default=str, indent=2)
     return download(body, "application/json", "my-progress.json")
 
 
@@ -57,7 +68,7 @@ def confirm_delete():
 
 @bp.post("/me/delete")
 def delete():
-    """Delete every progress row of the learner, then show the now empty report."""
+    """Delete every progress row and tutor chat of the learner, then show the now empty report."""
     with transaction() as conn:
         deleted = progress.delete_progress(conn, current_learner())
     flash(f"Deleted your progress ({deleted} records).")

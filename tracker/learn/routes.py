@@ -1,7 +1,7 @@
 """Server-rendered learner pages. An htmx request gets only the partial it swaps."""
 from flask import abort, current_app, redirect, render_template, request, url_for
 
-from tracker import progress
+from tracker import chat, progress
 from tracker.app_state import content_index
 from tracker.db import transaction
 from tracker.identity import current_learner, give_visitor_a_token, set_anonymous_cookie
@@ -52,10 +52,12 @@ def find_section(slug: str, lens_ref: str):
 
 @bp.get("/modules/<slug>/<lens_ref>")
 def lens(slug: str, lens_ref: str):
-    """One lens: its content, the module outline, and the tracker that sends heartbeats."""
+    """One lens: its content, the tutor chat, the module outline, and the tracker that sends heartbeats."""
     module, section = find_section(slug, lens_ref)
+    learner = current_learner()
     with transaction() as conn:
-        state = progress.module_state(conn, content_index(), current_learner(), module)
+        state = progress.module_state(conn, content_index(), learner, module)
+        messages = chat.history(conn, learner, module.id, section.lens.id)
     position = module.sections.index(section)
     return render_template(
         "learn/lens.html",
@@ -64,6 +66,8 @@ def lens(slug: str, lens_ref: str):
         state=state,
         previous=module.sections[position - 1] if position > 0 else None,
         next=module.sections[position + 1] if position + 1 < len(module.sections) else None,
+        messages=messages,
+        chat_started=any(message.role == "learner" for message in messages),
         tracker_settings={
             "interval_s": current_app.config["TRACKER_HEARTBEAT_INTERVAL_S"],
             "inactivity_timeout_s": current_app.config["TRACKER_INACTIVITY_TIMEOUT_S"],

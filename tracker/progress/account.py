@@ -3,6 +3,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, and_, case, delete, or_, select, update
 
+from .chats import claim_anonymous_chats, delete_chats
 from .model import Learner, as_utc, owned_by, progress
 
 EXPORT_COLUMNS = (
@@ -12,12 +13,13 @@ EXPORT_COLUMNS = (
 
 
 def claim_anonymous_progress(conn: Connection, anonymous_token: UUID, user_id: int) -> int:
-    """Move everything an anonymous token owns into an account; return how many rows it owned.
+    """Move everything an anonymous token owns into an account; return how many progress rows it owned.
 
     Where both have a row for the same content, the times add up and the earlier completion
-    wins, with its own time_to_complete_s; the anonymous row is then deleted. Run it in one
-    transaction. Claiming again finds nothing left to move, so it is idempotent.
+    wins, with its own time_to_complete_s; the anonymous row is then deleted. Tutor chats move
+    along. Run it in one transaction. Claiming again finds nothing left to move, so it is idempotent.
     """
+    claim_anonymous_chats(conn, anonymous_token, user_id)
     anonymous = progress.alias("anonymous")
     owned = conn.execute(select(progress.c.id).where(progress.c.anonymous_token == anonymous_token)).all()
     if not owned:
@@ -76,5 +78,5 @@ def export_rows(conn: Connection, learner: Learner) -> list[dict]:
 
 
 def delete_progress(conn: Connection, learner: Learner) -> int:
-    """Remove every progress row of the learner; return how many there were."""
-    return conn.execute(delete(progress).where(owned_by(learner))).rowcount
+    """Remove every progress row and tutor chat of the learner; return how many records (rows and messages) there were."""
+    return delete_chats(conn, learner) + conn.execute(delete(progress).where(owned_by(learner))).rowcount

@@ -31,3 +31,7 @@ class InvalidDelta(ProgressError):
     def describe(self, field: str) -> str:
         shown = self.delta_s if abs(self.delta_s) < 10**12 else "a huge number"
         return f"{field} must be a whole number of seconds from 1 to {self.max_delta_s}, got {shown}"
+
+
+class ChatNotStarted(ProgressError):
+    """A required chat lens cannot be completed before the learner has written to the tutor in it."""

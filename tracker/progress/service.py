@@ -11,7 +11,8 @@ from sqlalchemy import Connection, select
 
 from tracker.content import ContentIndex
 
-from .errors import InvalidDelta, LensNotInModule
+from .chats import has_written_to_tutor
+from .errors import ChatNotStarted, InvalidDelta, LensNotInModule
 from .lookup import find_lens, find_module, find_placement, placements_in
 from .model import Budget, Learner, as_utc, owned_by, progress, utc_now
 from .state import module_state
@@ -72,6 +73,7 @@ def complete_lens(
     now = now or utc_now()
     lens = find_lens(index, lens_id)
     placements = placements_in(index, lens, module_slug)
+    require_chat_started(conn, learner, lens, placements)
     modules = sorted({p.module.id: p.module for p in placements}.values(), key=lambda m: m.id)
     outcomes = sorted({p.outcome.id: p.outcome for p in placements}.values(), key=lambda o: o.id)
     # Serialise completions per (learner, module): locking the module rows first makes a second
@@ -94,6 +96,15 @@ def complete_lens(
         "completed_at": as_utc(lens_row.completed_at) or now,
         "modules": [module_state(conn, index, learner, module) for module in modules],
     }
+
+
+def require_chat_started(conn, learner: Learner, lens, placements) -> None:
+    """A chat lens that is required where it is being completed needs a message from the learner first."""
+    required = any(not placement.optional for placement in placements)
+    if lens.type == "chat" and required and not has_written_to_tutor(conn, learner, lens.id):
+        raise ChatNotStarted(
+            f"Send the tutor at least one message in “{lens.title}” before marking it complete."
+        )
 
 
 def lock_row(conn, learner: Learner, content_id: UUID, level: str, title: str, now: datetime):

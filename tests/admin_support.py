@@ -1,0 +1,75 @@
+"""Shared helpers for the admin dashboard tests: an admin session, and reading the database directly."""
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+from tracker.db import db
+
+ADMIN_EMAIL = "staff@example.org"
+ADMIN_PASSWORD = "staff password 1"
+
+
+def run_cli(app, *args, input=None):
+    result = app.test_cli_runner().invoke(args=["tracker", *args], input=input)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def create_admin(app, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
+    return run_cli(app, "create-admin", email, input=password + "\n")
+
+
+@pytest.fixture
+def admin(app, browser_like):
+    """The test client, logged in as an admin made with `flask tracker create-admin`."""
+    create_admin(app)
+    assert browser_like.login(ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 303
+    return browser_like.client
+
+
+def query_db(app, sql: str, **params) -> list:
+    with app.app_context(), db.engine.connect() as conn:
+        return conn.execute(text(sql), params).all()
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class OwnContextClient:
+    """A test client whose every request runs in an app context of its own.
+
+    The test's app context outlives requests, and Flask-Login and Flask-WTF cache the current
+    user and the CSRF token in its `g`; a second browser must not see the first one's.
+    """
+
+    def __init__(self, app):
+        self.app, self.client = app, app.test_client()
+
+    def open(self, *args, **kwargs):
+        with self.app.app_context():
+            response = self.client.open(*args, **kwargs)
+            response.get_data()  # read a streamed body while its context is there
+            return response
+
+    def get(self, *args, **kwargs):
+        return self.open(*args, method="GET", **kwargs)
+
+    def post(self, *args, **kwargs):
+        return self.open(*args, method="POST", **kwargs)
+
+
+class Account:
+    """A learner with an account, in a browser of their own; the API knows them by their session."""
+
+    headers: dict = {}
+
+    def __init__(self, app, email: str, display_name: str = "", password: str = "learner password 1"):
+        self.client = OwnContextClient(app)
+        token = CSRF_FIELD.search(self.client.get("/signup").get_data(as_text=True)).group(1)
+        response = self.client.post(
+            "/signup", data={"csrf_token": token, "email": email, "password": password, "display_name": display_name}
+        )
+        assert response.status_code == 303, response.get_data(as_text=True)[:300]
+        self.email = email

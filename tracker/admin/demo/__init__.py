@@ -1,0 +1,58 @@
+"""Simulated learners for a demo or a benchmark: `flask tracker seed-demo-load`.
+
+Learners go in chunks, so memory stays flat however many are asked for: each chunk's
+accounts are inserted first and their ids read back by email, then their progress rows.
+"""
+
+import random
+import secrets
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection
+from werkzeug.security import generate_password_hash
+
+from tracker.content import ContentIndex
+
+from .people import learner_identity
+from .profiles import course_modules, lens_profiles
+from .walk import simulate_learner
+from .write import (
+    CHUNK,
+    insert_accounts,
+    insert_progress,
+    progress_row,
+    refresh_statistics,
+)
+
+__all__ = ["refresh_statistics", "seed_demo_load"]
+
+
+def seed_demo_load(
+    conn: Connection, index: ContentIndex, learners: int, seed: int = 1, now: datetime | None = None
+) -> dict:
+    """Add `learners` simulated learners with their progress; return how many accounts and rows were written."""
+    now = now or datetime.now(timezone.utc)
+    rng = random.Random(seed)
+    modules, profiles = course_modules(index), lens_profiles(index, rng)
+    # Seeded accounts cannot log in: nobody knows the password behind this hash.
+    password_hash = generate_password_hash(secrets.token_urlsafe(32))
+    run = secrets.token_hex(3)  # keeps emails unique when the command runs twice
+    totals = {"accounts": 0, "rows": 0}
+    for first in range(0, learners, CHUNK):
+        people = [learner_identity(number, run, rng) for number in range(first, min(first + CHUNK, learners))]
+        accounts = [p for p in people if "email" in p]
+        ids = insert_accounts(conn, accounts, password_hash, now)
+        rows = (
+            progress_row(owner(person, ids), content_id, row)
+            for person in people
+            for content_id, row in simulate_learner(modules, profiles, rng, now).items()
+        )
+        totals["accounts"] += len(accounts)
+        totals["rows"] += insert_progress(conn, rows)
+    return totals
+
+
+def owner(person: dict, ids: dict) -> tuple:
+    if "email" in person:
+        return ids[person["email"]], None
+    return None, person["anonymous_token"]
