@@ -120,7 +120,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--retries", type=int, default=2,
         help="measure a phase again, up to this many times, when unrelated processes took more than"
-        f" {OTHER_CPU_WARNING:.0%} of the CPUs during it (default 2)",
+        f" {OTHER_CPU_WARNING * 100:.0f}%% of the CPUs during it (default 2)",
     )
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
