@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from sqlalchemy import text
 
 from tracker.db import db
@@ -19,14 +18,6 @@ def run_cli(app, *args, input=None):
 
 def create_admin(app, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
     return run_cli(app, "create-admin", email, input=password + "\n")
-
-
-@pytest.fixture
-def admin(app, browser_like):
-    """The test client, logged in as an admin made with `flask tracker create-admin`."""
-    create_admin(app)
-    assert browser_like.login(ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 303
-    return browser_like.client
 
 
 def query_db(app, sql: str, **params) -> list:

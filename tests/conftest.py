@@ -102,14 +102,26 @@ def app(request, database_url, content_dir):
     marker = request.node.get_closest_marker("app_config")
     settings.update(marker.kwargs if marker else {})
     app = create_app(settings)
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text("DELETE FROM chat_messages"))
-            conn.execute(text("DELETE FROM chat_sessions"))
-            conn.execute(text("DELETE FROM user_content_progress"))
-            conn.execute(text("DELETE FROM users"))
+    empty_database(app)
     yield app
     dispose_engines(app)
+
+
+def empty_database(app) -> None:
+    """Delete every learner, account and conversation, children first."""
+    with app.app_context(), db.engine.begin() as conn:
+        for table in ("chat_messages", "chat_sessions", "user_content_progress", "users"):
+            conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def admin(app, browser_like):
+    """The test client, logged in as an admin made with `flask tracker create-admin`."""
+    from admin_support import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
+
+    create_admin(app)
+    assert browser_like.login(ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 303
+    return browser_like.client
 
 
 @pytest.fixture

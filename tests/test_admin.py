@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from admin_support import admin, query_db  # noqa: F401  (admin is a fixture)
+from admin_support import query_db
 
 MODULE = "how-memory-works"
 ADMIN_PAGES = [

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from admin_support import Account, admin, query_db, run_cli  # noqa: F401  (admin is a fixture)
+from admin_support import Account, query_db, run_cli
 from conftest import ProgressApi
 from tracker.admin import exports
 

@@ -7,7 +7,7 @@ from html import unescape
 
 import pytest
 
-from admin_support import Account, admin, query_db, run_cli  # noqa: F401  (admin is a fixture)
+from admin_support import Account, query_db, run_cli
 
 NEXT_LINK = re.compile(r'<a rel="next" href="([^"]+)"')
 ROW_KEY = re.compile(r'data-learner="([a-z]+:\d+)"')

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from admin_support import admin, query_db  # noqa: F401  (admin is a fixture)
+from admin_support import query_db
 from tracker.db import db
 from tracker.progress import dashboard
 from tracker.progress.model import progress

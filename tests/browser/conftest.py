@@ -16,9 +16,10 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from conftest import empty_database
 from tracker import create_app
 from tracker.db import db, dispose_engines
 from tracker.models import UserContentProgress
@@ -86,9 +87,7 @@ def app(request, database_url, content_dir):
     marker = request.node.get_closest_marker("app_config")
     settings.update(marker.kwargs if marker else {})
     app = create_app(settings)
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("DELETE FROM user_content_progress"))
-        conn.execute(text("DELETE FROM users"))
+    empty_database(app)
     yield app
     dispose_engines(app)
 

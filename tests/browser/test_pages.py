@@ -1,11 +1,13 @@
 """Completion and accounts in a real browser: the sidebar follows at once, and sign-up keeps everything."""
 import pytest
 
+from browser.conftest import anonymous_token
 from tracker.config import DEMO_CONTENT_DIR
 from tracker.content import load_content
 
 MODULE = "retrieval-practice"  # a module of articles and a chat; no embedded video
 INDEX = load_content(DEMO_CONTENT_DIR)
+EMAIL = "grace@example.org"
 REQUIRED = [s for s in INDEX.modules_by_slug[MODULE].sections if not s.optional]
 
 
@@ -50,7 +52,9 @@ def test_marking_the_last_required_lens_complete_updates_the_sidebar_without_a_r
 
 
 @pytest.mark.app_config(TRACKER_INACTIVITY_TIMEOUT_S=60)
-def test_signing_up_keeps_anonymous_time_and_completions_on_the_account(page, app, learner_rows, wait_until, screenshot):
+def test_signing_up_keeps_anonymous_time_and_completions_on_the_account(
+    page, context, learner_rows, account_rows, progress_rows, make_learner, wait_until, screenshot
+):
     first = REQUIRED[0]
     page.goto(f"/modules/{MODULE}/{first.lens.name}")
     screenshot(page, "lens", full_page=False)
@@ -64,25 +68,16 @@ def test_signing_up_keeps_anonymous_time_and_completions_on_the_account(page, ap
     page.get_by_role("link", name="Next lens").or_(page.locator("a[rel=next]")).first.click()
     page.wait_for_load_state()
     before = {key: (row["total_time_spent_s"], row["time_to_complete_s"]) for key, row in learner_rows().items()}
+    anonymous = make_learner(anonymous_token(context))
 
     page.goto("/signup")
-    page.get_by_label("Email").fill("grace@example.org")
+    page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password (at least 8 characters)").fill("a long enough password")
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url("**/me")
     assert INDEX.modules_by_slug[MODULE].title in page.locator("main").inner_text()
     screenshot(page, "me", full_page=True)
 
-    from sqlalchemy import text
-
-    from tracker.db import db
-
-    with app.app_context(), db.engine.connect() as conn:
-        owned = conn.execute(text(
-            "SELECT content_id, total_time_spent_s, time_to_complete_s FROM user_content_progress p"
-            " JOIN users u ON u.id = p.user_id WHERE u.email = 'grace@example.org'"
-        )).all()
-        anonymous_left = conn.execute(text("SELECT COUNT(*) FROM user_content_progress WHERE user_id IS NULL")).scalar()
-    after = {str(row.content_id).replace("-", ""): (row.total_time_spent_s, row.time_to_complete_s) for row in owned}
-    assert after == {key.replace("-", ""): value for key, value in before.items()}, "nothing lost, nothing doubled"
-    assert anonymous_left == 0
+    after = {key: (row["total_time_spent_s"], row["time_to_complete_s"]) for key, row in account_rows(EMAIL).items()}
+    assert after == before, "nothing lost, nothing doubled"
+    assert progress_rows(anonymous) == {}, "no anonymous rows are left behind"
