@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import OperationalError
 
 from tracker import create_app
-from tracker.config import DEMO_CONTENT_DIR
+from tracker.config import DEMO_CONTENT_DIR, RATE_LIMIT_SETTINGS
 from tracker.db import db, dispose_engines
 from tracker.models import UserContentProgress
 
@@ -98,6 +98,9 @@ def app(request, database_url, content_dir):
         "TRACKER_CONTENT_CHECK_S": 0,
         "SECRET_KEY": "test",
         "TRACKER_OFFLINE_TUTOR_DELAY_MS": 0,
+        # Far above what any test sends (one learner sends 1,600 heartbeats in test_concurrency);
+        # tests/test_rate_limits.py sets small limits of its own.
+        **{name: "1000000/minute" for name, _ in RATE_LIMIT_SETTINGS},
     }
     marker = request.node.get_closest_marker("app_config")
     settings.update(marker.kwargs if marker else {})

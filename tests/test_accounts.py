@@ -64,6 +64,27 @@ def test_logging_in_merges_rows_adding_times_and_keeping_the_only_completion(
     assert account_rows(EMAIL)[lens_id]["total_time_spent_s"] == 60
 
 
+def test_logging_in_completes_an_outcome_and_module_finished_only_by_both_halves_together(
+    browser_like, api, demo, make_learner, account_rows
+):
+    """The account completed all but one required lens of the module; the browser, anonymously, the last."""
+    module = demo.modules_by_slug[MODULE]
+    required = [s.lens.name for s in module.sections if not s.optional]
+    browser_like.signup()
+    browser_like.post_form(f"/modules/{MODULE}/talk-through-how-memory-works/chat", {"message": "Why?"})
+    for name in required[1:]:
+        browser_like.post_form(f"/modules/{MODULE}/{name}/complete")
+    assert account_rows(EMAIL)[str(module.id)]["completed_at"] is None
+    browser_like.logout()
+    learner = anonymous_learner(browser_like, make_learner)
+    assert api.complete(learner, required[0], MODULE).status_code == 200
+
+    browser_like.login()
+    rows = account_rows(EMAIL)
+    assert rows[str(module.outcomes[0].id)]["completed_at"] is not None
+    assert rows[str(module.id)]["completed_at"] is not None
+
+
 def test_earlier_account_completion_wins_over_a_later_anonymous_one(browser_like, api, demo, make_learner, account_rows):
     browser_like.signup()
     browser_like.post_form(f"/modules/{MODULE}/{LENS}/complete")
@@ -149,6 +170,17 @@ def test_api_refuses_cross_site_requests_riding_on_the_cookie(client, demo, head
     response = client.post("/api/progress/time", json={"content_id": str(lens.id), "time_delta_s": 30}, headers=headers)
     assert response.status_code == 403
     assert "cross-site" in response.json["error"]
+    assert table_snapshot() == before
+
+
+def test_a_token_header_does_not_let_a_cross_site_request_ride_on_a_login(browser_like, demo, table_snapshot):
+    """The session decides who a logged-in learner is, so the header cannot vouch for the request."""
+    browser_like.signup()
+    body = {"content_id": str(demo.lenses_by_name[LENS].id), "time_delta_s": 30}
+    before = table_snapshot()
+    headers = {"Sec-Fetch-Site": "cross-site", "X-Anonymous-Token": "00000000-0000-4000-8000-000000000000"}
+    response = browser_like.client.post("/api/progress/time", json=body, headers=headers)
+    assert response.status_code == 403 and "cross-site" in response.json["error"]
     assert table_snapshot() == before
 
 

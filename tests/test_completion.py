@@ -101,6 +101,40 @@ def test_shared_lens_completed_without_slug_propagates_in_every_module(api, demo
     assert lens_state(state, demo, "the-forgetting-curve")["completed"] is True
 
 
+SPACING = "spacing-and-interleaving"
+SPACING_REQUIRED_BUT_SHARED = ["the-spacing-effect", "planning-a-review-schedule", "interleaving-vs-blocking",
+                               "a-weekly-study-routine", "study-plan-tutor"]
+
+
+def test_completing_a_shared_lens_in_one_module_completes_the_other_module_it_finishes(
+    api, demo, make_learner, progress_rows
+):
+    """One lens row serves every module that holds it, so its completion counts in all of them."""
+    learner = make_learner()
+    api.chat(learner, SPACING, "study-plan-tutor")
+    for name in SPACING_REQUIRED_BUT_SHARED:
+        assert api.complete(learner, name, SPACING).status_code == 200
+    spacing = demo.modules_by_slug[SPACING]
+    assert progress_rows(learner)[str(spacing.id)]["completed_at"] is None
+
+    response = api.complete(learner, "the-forgetting-curve", MODULE)
+    assert response.json["module_status"] == "in_progress"  # the answer describes the module it was asked about
+    rows = progress_rows(learner)
+    assert rows[str(spacing.id)]["completed_at"] is not None
+    assert rows[str(spacing.outcomes[0].id)]["completed_at"] is not None
+    assert api.state(learner, SPACING)["status"] == "completed"
+
+
+def test_completing_a_shared_lens_starts_no_other_module(api, demo, make_learner, progress_rows):
+    """A module the learner never worked in gets no row, so the dashboard does not count it as started."""
+    learner = make_learner()
+    assert api.complete(learner, "the-forgetting-curve", MODULE).status_code == 200
+    rows = progress_rows(learner)
+    assert str(demo.modules_by_slug[MODULE].id) in rows
+    assert str(demo.modules_by_slug[SPACING].id) not in rows
+    assert str(demo.modules_by_slug[SPACING].outcomes[0].id) not in rows
+
+
 def test_module_endpoint_heartbeat_and_completion_in_one_request(client, demo, make_learner, progress_rows):
     learner = make_learner()
     lens = demo.lenses_by_name[LO1_LENSES[0]]

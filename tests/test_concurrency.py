@@ -72,3 +72,30 @@ def test_concurrent_completion_of_the_last_two_lenses_always_propagates(new_api,
         rows = progress_rows(learner)
         assert rows[lo1_id]["completed_at"] is not None, "the LO must complete"
         assert rows[module_id]["completed_at"] is not None, "the module must complete"
+
+
+def test_concurrent_completions_in_two_modules_complete_the_module_they_share_a_lens_with(
+    new_api, demo, make_learner, progress_rows
+):
+    """The last two lenses of spacing-and-interleaving, one of them completed through how-memory-works."""
+    spacing = demo.modules_by_slug["spacing-and-interleaving"]
+    setup_api = new_api()
+    for _ in range(30):
+        learner = make_learner()
+        assert setup_api.chat(learner, spacing.slug, "study-plan-tutor").status_code == 200
+        for name in ["planning-a-review-schedule", "interleaving-vs-blocking", "a-weekly-study-routine", "study-plan-tutor"]:
+            assert setup_api.complete(learner, name, spacing.slug).status_code == 200
+        start = threading.Barrier(2)
+
+        def complete(name: str, module_slug: str) -> int:
+            api = new_api()
+            start.wait()
+            return api.complete(learner, name, module_slug).status_code
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(complete, "the-forgetting-curve", MODULE),
+                       pool.submit(complete, "the-spacing-effect", spacing.slug)]
+            assert [f.result() for f in futures] == [200, 200]
+        rows = progress_rows(learner)
+        assert rows[str(spacing.outcomes[0].id)]["completed_at"] is not None, "the shared LO must complete"
+        assert rows[str(spacing.id)]["completed_at"] is not None, "the module must complete"

@@ -77,7 +77,7 @@ def test_lens_page_carries_the_tracker_with_lens_lo_and_module_ids(client, demo)
     assert f'data-lens-id="{section.lens.id}"' in tracker
     assert f'data-lo-id="{section.outcome.id}"' in tracker
     assert f'data-module-id="{module.id}"' in tracker
-    assert 'hx-trigger="every 30s [tracker.isActive()]"' in tracker
+    assert 'hx-trigger="tracker:beat"' in tracker and 'data-interval-s="30"' in tracker
     assert 'hx-post="/api/progress/time"' in tracker
     assert "/static/js/tracker.js" in html and "/static/vendor/htmx.min.js" in html
 

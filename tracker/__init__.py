@@ -1,5 +1,4 @@
 """tracker: time and completion tracking for online courses."""
-import logging
 from datetime import datetime
 from pathlib import Path
 
@@ -13,9 +12,11 @@ from tracker.chat import make_tutor
 from tracker.config import load_settings
 from tracker.content import ContentStore
 from tracker.db import db, enable_sqlite_pragmas, engine_options, init_autocommit_engine, migrate
+from tracker.logs import configure_logging
 from tracker.models import User
 from tracker.progress import Budget
 from tracker.ratelimit import init_rate_limits
+from tracker.security import init_security
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -50,7 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     app.json = JSONProvider(app)
     app.session_interface = LazySessionInterface()
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
         enable_sqlite_pragmas(db.engine)
     init_autocommit_engine(app)
     init_login(app)
+    init_security(app)
     app.extensions["tracker.content"] = ContentStore(
         app.config["TRACKER_CONTENT_DIR"],
         check_interval_s=app.config["TRACKER_CONTENT_CHECK_S"],
@@ -82,7 +84,7 @@ def init_login(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker import admin, api, auth, cli, errors, learn
+    from tracker import admin, api, auth, cli, errors, learn, ops
     from tracker.learn.render import register_template_helpers
 
     csrf = CSRFProtect(app)
@@ -93,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(learn.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(ops.bp)
     errors.register_error_handlers(app)
     register_template_helpers(app)
     app.cli.add_command(cli.tracker_group)

@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from limits import parse_many
+
 DEMO_CONTENT_DIR = Path(__file__).parent / "demo_content"
 
 # (environment variable, default, minimum) for every integer setting.
@@ -18,6 +20,14 @@ INTEGER_SETTINGS = (
     ("TRACKER_OFFLINE_TUTOR_DELAY_MS", 40, 0),
     ("TRACKER_LLM_CONTEXT_CHARS", 12000, 500),
     ("TRACKER_LLM_TIMEOUT_S", 60, 1),
+    # PostgreSQL's limits on waiting (libpq counts a connect timeout under 2 s as 2); 0 turns a
+    # statement timeout, lock timeout or client check off.
+    ("TRACKER_DB_CONNECT_TIMEOUT_S", 5, 2),
+    ("TRACKER_DB_STATEMENT_TIMEOUT_MS", 15000, 0),
+    ("TRACKER_DB_LOCK_TIMEOUT_MS", 5000, 0),
+    ("TRACKER_DB_CLIENT_CHECK_MS", 1000, 0),
+    ("TRACKER_PROXY_HOPS", 0, 0),
+    ("TRACKER_SECURE_COOKIES", 1, 0),
 )
 
 # (environment variable, default) for every text setting; an empty value means the default.
@@ -26,6 +36,24 @@ STRING_SETTINGS = (
     ("TRACKER_LLM_API_KEY", ""),
     ("TRACKER_LLM_MODEL", ""),
     ("TRACKER_RATELIMIT_STORAGE_URL", "memory://"),
+    ("TRACKER_RATELIMIT_KEY_PREFIX", "tracker"),
+    ("TRACKER_LOG_FORMAT", "json"),
+)
+
+
+# (environment variable, default) for every rate limit, in Flask-Limiter's notation ("120/minute",
+# "10 per 15 minutes"; several separated by ";"). The defaults leave room for a classroom or a
+# company behind one address: hundreds of learners, each with a few tabs sending a heartbeat every 30 s.
+RATE_LIMIT_SETTINGS = (
+    ("TRACKER_RATELIMIT_HEARTBEAT_PER_LEARNER", "120/minute"),
+    ("TRACKER_RATELIMIT_HEARTBEAT_PER_IP", "3000/minute"),
+    ("TRACKER_RATELIMIT_COMPLETION_PER_LEARNER", "60/minute"),
+    ("TRACKER_RATELIMIT_COMPLETION_PER_IP", "600/minute"),
+    ("TRACKER_RATELIMIT_CHAT_PER_IP", "600/minute"),
+    ("TRACKER_RATELIMIT_LOGIN_FAILURES_PER_IP_AND_EMAIL", "10/15minutes"),
+    ("TRACKER_RATELIMIT_LOGIN_FAILURES_PER_IP", "100/hour"),
+    ("TRACKER_RATELIMIT_SIGNUP_PER_LEARNER", "20/hour"),
+    ("TRACKER_RATELIMIT_SIGNUP_PER_IP", "600/hour"),
 )
 
 
@@ -44,6 +72,12 @@ def load_settings(instance_path: str, environ=os.environ) -> dict:
         settings[name] = integer_setting(environ, name, default, minimum)
     for name, default in STRING_SETTINGS:
         settings[name] = environ.get(name) or default
+    for name, default in RATE_LIMIT_SETTINGS:
+        settings[name] = check_rate_limit(name, environ.get(name) or default)
+    if settings["TRACKER_LOG_FORMAT"] not in ("json", "text"):
+        raise ConfigError(f"TRACKER_LOG_FORMAT must be json or text, got {settings['TRACKER_LOG_FORMAT']!r}")
+    if settings["TRACKER_SECURE_COOKIES"] not in (0, 1):
+        raise ConfigError(f"TRACKER_SECURE_COOKIES must be 0 or 1, got {settings['TRACKER_SECURE_COOKIES']}")
     if settings["TRACKER_LLM_BASE_URL"] and not settings["TRACKER_LLM_MODEL"]:
         raise ConfigError("TRACKER_LLM_BASE_URL is set, so TRACKER_LLM_MODEL must name the model to use")
     return settings
@@ -71,6 +105,17 @@ def integer_setting(environ, name: str, default: int, minimum: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def check_rate_limit(name: str, value) -> str:
+    """Return a rate limit setting unchanged if Flask-Limiter can use it; else a ConfigError naming it."""
+    try:
+        items = parse_many(value) if isinstance(value, str) else []
+    except ValueError:
+        items = []
+    if not items or any(item.amount < 1 for item in items):
+        raise ConfigError(f"{name} must be a rate limit such as '120/minute' or '10 per 15 minutes', got {value!r}")
     return value
 
 

@@ -67,25 +67,30 @@ def set_anonymous_cookie(response):
     """After a page: store a token made for this request in the browser."""
     token = g.get("new_anonymous_token")
     if token:
-        response.set_cookie(
-            ANONYMOUS_COOKIE, token, max_age=ANONYMOUS_COOKIE_MAX_AGE_S,
-            httponly=True, samesite="Lax", secure=request.is_secure,
-        )
+        response.set_cookie(ANONYMOUS_COOKIE, token, max_age=ANONYMOUS_COOKIE_MAX_AGE_S, **anonymous_cookie_flags())
     return response
 
 
 def forget_anonymous_token(response):
-    response.delete_cookie(ANONYMOUS_COOKIE, httponly=True, samesite="Lax", secure=request.is_secure)
+    response.delete_cookie(ANONYMOUS_COOKIE, **anonymous_cookie_flags())
     return response
+
+
+def anonymous_cookie_flags() -> dict:
+    """The token is as good as a login to its progress, so it gets the session cookie's protection."""
+    return {"httponly": True, "samesite": "Lax", "secure": current_app.config["SESSION_COOKIE_SECURE"]}
 
 
 def refuse_cross_site_cookie_requests() -> None:
     """Cookie-authenticated API calls must come from our own pages.
 
-    API clients that send X-Anonymous-Token are not riding on a cookie, so they pass. Browsers
-    send Sec-Fetch-Site (or at least Origin) on every POST, beacons included.
+    API clients that send X-Anonymous-Token are not riding on a cookie, so they pass, unless a
+    logged-in session decides who the learner is after all. Browsers send Sec-Fetch-Site (or at
+    least Origin) on every POST, beacons included.
     """
-    if request.method in ("GET", "HEAD", "OPTIONS") or ANONYMOUS_HEADER in request.headers:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if ANONYMOUS_HEADER in request.headers and not is_logged_in():
         return
     site = request.headers.get("Sec-Fetch-Site")
     origin = request.headers.get("Origin")

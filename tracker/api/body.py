@@ -4,6 +4,7 @@ Heartbeats arrive in three shapes: JSON from API clients, form-encoded from htmx
 JSON with no or a text/plain Content-Type from navigator.sendBeacon. All get the same rules.
 """
 import json
+import math
 import re
 from uuid import UUID
 
@@ -25,12 +26,51 @@ def parse_json_int(digits: str) -> int:
     return int(digits)
 
 
-def reject_duplicate_keys(pairs):
-    keys = [key for key, _ in pairs]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        raise ValueError(f"duplicate key {duplicates[0]!r}")
-    return dict(pairs)
+def refuse_non_json_constant(name: str):
+    """Python reads NaN and Infinity, which are not JSON: a client sending them has a bug worth hearing about."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def strict_object(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, refused when it is ambiguous (400) or cannot be stored (422), naming the key.
+
+    A key given twice could mean either value, and parsers disagree on which wins: the body is
+    malformed. A string with an unpaired surrogate escape ("\\ud800") parses in Python but is
+    not Unicode text, and no database takes it.
+    """
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise BadRequest(f"duplicate key {key!r}: it appears more than once in a JSON object; send it once")
+            seen.add(key)
+    for key, value in pairs:
+        for text in (key, value) if isinstance(value, str) else (key,):
+            if not text.isascii() and not is_unicode_text(text):
+                raise UnprocessableEntity(f"{key!r} holds an unpaired surrogate, which is not Unicode text")
+    return fields
+
+
+def is_unicode_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def describe(value) -> str:
+    """A short account of a wrong value for an error message; never recurses into nested values."""
+    if isinstance(value, str):
+        return repr(value[:64])
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**12 else "a huge number"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else "a number too large to represent"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 class RequestBody:
@@ -47,9 +87,13 @@ class RequestBody:
         if not raw.strip():
             raise BadRequest("the request body is empty; send a JSON object")
         try:
-            data = json.loads(raw, object_pairs_hook=reject_duplicate_keys, parse_int=parse_json_int)
-        except (ValueError, RecursionError) as error:
+            data = json.loads(
+                raw, object_pairs_hook=strict_object, parse_int=parse_json_int, parse_constant=refuse_non_json_constant
+            )
+        except ValueError as error:
             raise BadRequest(f"the request body is not valid JSON: {str(error)[:120]}") from None
+        except RecursionError:
+            raise BadRequest("the request body nests JSON arrays or objects too deeply") from None
         if not isinstance(data, dict):
             raise BadRequest("the request body must be a JSON object")
         return cls(data, from_form=False)
@@ -81,7 +125,7 @@ class RequestBody:
         if self.from_form and isinstance(value, str) and FORM_INTEGER.fullmatch(value):
             return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise UnprocessableEntity(f"{name} must be a whole number, got {json.dumps(value)[:64]}")
+            raise UnprocessableEntity(f"{name} must be a whole number, got {describe(value)}")
         return value
 
     def boolean(self, name: str, default: bool = False) -> bool:

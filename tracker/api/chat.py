@@ -7,7 +7,7 @@ from tracker.db import db, transaction
 from tracker.identity import current_learner
 from tracker.progress import LensNotInModule
 from tracker.progress.lookup import find_module
-from tracker.ratelimit import chat_messages_per_minute, limiter
+from tracker.ratelimit import chat_message_limits
 from tracker.streaming import event_stream, sse
 
 from . import bp
@@ -39,7 +39,7 @@ def chat_history(slug: str, lens_ref: str):
 
 
 @bp.post("/modules/<slug>/<lens_ref>/chat")
-@limiter.shared_limit(chat_messages_per_minute, scope="chat-messages")
+@chat_message_limits
 def send_chat_message(slug: str, lens_ref: str):
     """Store `{"message": ...}` and stream the answer: `chunk` events, then `done` or `error`."""
     learner = current_learner()

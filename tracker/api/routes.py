@@ -6,12 +6,14 @@ from tracker import progress
 from tracker.app_state import budget, content_index
 from tracker.db import single_statement, transaction
 from tracker.identity import current_learner
+from tracker.ratelimit import completion_limits, completion_limits_when_completing, heartbeat_limits
 
 from . import bp
 from .body import RequestBody
 
 
 @bp.post("/progress/time")
+@heartbeat_limits
 def record_time():
     """Heartbeat: credit active seconds to a lens and, when given, its LO and module."""
     learner = current_learner()
@@ -28,6 +30,7 @@ def record_time():
 
 
 @bp.post("/progress/complete")
+@completion_limits
 def complete():
     """Complete a lens and propagate to its LO and module, in one module or in all that hold it."""
     learner = current_learner()
@@ -61,6 +64,8 @@ def completion_payload(result: dict, single_module: bool) -> dict:
 
 
 @bp.post("/modules/<slug>/progress")
+@heartbeat_limits
+@completion_limits_when_completing
 def update_module_progress(slug: str):
     """Heartbeat and/or completion for one lens of a module; answers with the module state."""
     learner = current_learner()

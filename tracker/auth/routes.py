@@ -5,9 +5,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
 from tracker import accounts, progress
+from tracker.app_state import content_index
 from tracker.db import db, transaction
 from tracker.identity import cookie_anonymous_token, forget_anonymous_token
 from tracker.models import User
+from tracker.ratelimit import login_failure_limits, signup_limits
 
 from . import bp
 from .forms import LoginForm, SignupForm
@@ -27,12 +29,13 @@ def enter_account(user_id: int, next_url: str | None):
     token = cookie_anonymous_token()
     if token is not None:
         with transaction() as conn:
-            progress.claim_anonymous_progress(conn, token, user_id)
+            progress.claim_anonymous_progress(conn, content_index(), token, user_id)
     login_user(db.session.get(User, user_id))
     return forget_anonymous_token(redirect(safe_next(next_url), code=303))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@signup_limits
 def signup():
     form = SignupForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
@@ -48,6 +51,7 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_failure_limits
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():

@@ -45,6 +45,7 @@ class ContentStore:
         self.check_interval_s = check_interval_s
         self._fingerprint = fingerprint(self.directory)
         self._index = load_content(self.directory, chat_allowance_s)  # invalid content stops the app from starting
+        self.loaded_fingerprint = self._fingerprint  # which files the served index came from (shown by /readyz)
         self._next_check = time.monotonic() + check_interval_s
         self._reload_lock = threading.Lock()
         self.last_error: Exception | None = None
@@ -71,7 +72,7 @@ class ContentStore:
                 self.last_error = error
                 log.error("content reload refused, keeping the previous content: %s", error)
                 return False
-            self._index, self.last_error = new_index, None
+            self._index, self.last_error, self.loaded_fingerprint = new_index, None, current
             log.info("content reloaded from %s", self.directory)
             return True
         finally:

@@ -5,7 +5,7 @@ from tracker import chat, progress
 from tracker.app_state import content_index, tutor
 from tracker.db import db, transaction
 from tracker.identity import current_learner
-from tracker.ratelimit import chat_messages_per_minute, limiter
+from tracker.ratelimit import chat_answer_limits, chat_message_limits
 from tracker.streaming import event_stream, sse
 
 from . import bp
@@ -29,7 +29,7 @@ def chat_history(slug: str, lens_ref: str):
 
 
 @bp.post("/modules/<slug>/<lens_ref>/chat")
-@limiter.shared_limit(chat_messages_per_minute, scope="chat-messages")
+@chat_message_limits
 def send_chat_message(slug: str, lens_ref: str):
     """Store the learner's message; htmx gets it at once, with the answer waiting to stream in."""
     module, section = find_section(slug, lens_ref)
@@ -43,7 +43,7 @@ def send_chat_message(slug: str, lens_ref: str):
 
 
 @bp.post("/modules/<slug>/<lens_ref>/chat/answer")
-@limiter.shared_limit(chat_messages_per_minute, scope="chat-answers")
+@chat_answer_limits
 def stream_chat_answer(slug: str, lens_ref: str):
     """The tutor's answer to the learner's latest message: `chunk` events, then `done` or `error`."""
     module, section = find_section(slug, lens_ref)

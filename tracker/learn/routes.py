@@ -5,6 +5,7 @@ from tracker import chat, progress
 from tracker.app_state import content_index
 from tracker.db import transaction
 from tracker.identity import current_learner, give_visitor_a_token, set_anonymous_cookie
+from tracker.ratelimit import completion_limits
 
 from . import bp
 
@@ -77,6 +78,7 @@ def lens(slug: str, lens_ref: str):
 
 
 @bp.post("/modules/<slug>/<lens_ref>/complete")
+@completion_limits
 def complete(slug: str, lens_ref: str):
     """Mark a lens complete; htmx gets the new state of the lens, outline and progress bar at once."""
     module, section = find_section(slug, lens_ref)

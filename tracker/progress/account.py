@@ -3,8 +3,11 @@ from uuid import UUID
 
 from sqlalchemy import Connection, and_, case, delete, or_, select, update
 
+from tracker.content import ContentIndex
+
 from .chats import claim_anonymous_chats, delete_chats
 from .model import Learner, as_utc, owned_by, progress
+from .service import complete_finished_outcomes_and_modules, serialise_completions
 
 EXPORT_COLUMNS = (
     "content_type", "content_id", "content_title", "started_at", "last_heartbeat_at",
@@ -12,13 +15,18 @@ EXPORT_COLUMNS = (
 )
 
 
-def claim_anonymous_progress(conn: Connection, anonymous_token: UUID, user_id: int) -> int:
+def claim_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_token: UUID, user_id: int) -> int:
     """Move everything an anonymous token owns into an account; return how many progress rows it owned.
 
     Where both have a row for the same content, the times add up and the earlier completion
     wins, with its own time_to_complete_s; the anonymous row is then deleted. Tutor chats move
-    along. Run it in one transaction. Claiming again finds nothing left to move, so it is idempotent.
+    along. An LO or module whose required lenses are complete only once both are put together
+    completes now. Run it in one transaction. Claiming again finds nothing left to move, so it is idempotent.
     """
+    account = Learner(user_id=user_id)
+    # Completions in other tabs, by either learner, wait for the move: none misses what moves in.
+    serialise_completions(conn, account)
+    serialise_completions(conn, Learner(anonymous_token=anonymous_token))
     claim_anonymous_chats(conn, anonymous_token, user_id)
     anonymous = progress.alias("anonymous")
     owned = conn.execute(select(progress.c.id).where(progress.c.anonymous_token == anonymous_token)).all()
@@ -55,6 +63,7 @@ def claim_anonymous_progress(conn: Connection, anonymous_token: UUID, user_id: i
         .where(progress.c.anonymous_token == anonymous_token)
         .values(user_id=user_id, anonymous_token=None)
     )
+    complete_finished_outcomes_and_modules(conn, index, account)
     return len(owned)
 
 

@@ -16,7 +16,7 @@ from .errors import ChatNotStarted, InvalidDelta, LensNotInModule
 from .lookup import find_lens, find_module, find_placement, placements_in
 from .model import Budget, Learner, as_utc, owned_by, progress, utc_now
 from .state import module_state
-from .statements import COMPLETE_ROW, LEVELS_IN_LOCK_ORDER, execute_heartbeat, lock_row_statement, owner_kind
+from .statements import COMPLETE_ROW, LEVELS_IN_LOCK_ORDER, LOCK_LEARNER, execute_heartbeat, lock_row_statement, owner_kind
 
 
 def record_heartbeat(
@@ -72,30 +72,62 @@ def complete_lens(
     """Complete a lens and propagate to its LOs and modules; return the lens's completion and module states."""
     now = now or utc_now()
     lens = find_lens(index, lens_id)
-    placements = placements_in(index, lens, module_slug)
-    require_chat_started(conn, learner, lens, placements)
-    modules = sorted({p.module.id: p.module for p in placements}.values(), key=lambda m: m.id)
-    outcomes = sorted({p.outcome.id: p.outcome for p in placements}.values(), key=lambda o: o.id)
-    # Serialise completions per (learner, module): locking the module rows first makes a second
-    # request that completes another lens of the same module wait until this one commits, and then
-    # read this one's lens completion. Without it, two requests completing the last two required
-    # lenses at once could each see the other's lens as incomplete, and neither would complete
-    # the LO or the module. Rows are locked in the heartbeat's order (modules, LOs, lens).
-    rows = {}
-    for item, level in [(m, "module") for m in modules] + [(o, "lo") for o in outcomes] + [(lens, "lens")]:
-        rows[item.id] = lock_row(conn, learner, item.id, level, item.title, now)
-    lens_row = rows[lens.id]
-    complete_row(conn, lens_row, now)
-    for placement in placements:
-        done = completed_lens_ids(conn, learner, placement.module.required_lens_ids)
-        if placement.outcome.required_lens_ids <= done:
-            complete_row(conn, rows[placement.outcome.id], now)
-        if placement.module.required_lens_ids <= done:
-            complete_row(conn, rows[placement.module.id], now)
+    named = placements_in(index, lens, module_slug)  # checks the slug; the answer describes these modules
+    require_chat_started(conn, learner, lens, named)
+    serialise_completions(conn, learner)
+    # The learner works in the named modules, so their rows exist from now on, complete or not.
+    rows = {m.id: lock_row(conn, learner, m.id, "module", m.title, now) for m in sorted_by_id(p.module for p in named)}
+    # A lens has one row per learner, whichever module completes it, so an LO or a module elsewhere
+    # that holds the lens may be complete now as well. Completions of one learner run one at a
+    # time, so the lenses completed so far cannot change before this transaction commits.
+    placements = index.placements_of(lens.id)
+    done = completed_lens_ids(conn, learner, frozenset().union(*(p.module.required_lens_ids for p in placements)))
+    done.add(lens.id)
+    complete_modules = sorted_by_id(p.module for p in placements if p.module.required_lens_ids <= done)
+    complete_outcomes = sorted_by_id(p.outcome for p in placements if p.outcome.required_lens_ids <= done)
+    # Row locks in the heartbeat's order (modules, LOs, lens), so that the two never deadlock.
+    for module in (m for m in complete_modules if m.id not in rows):
+        rows[module.id] = lock_row(conn, learner, module.id, "module", module.title, now)
+    for outcome in sorted_by_id([p.outcome for p in named] + complete_outcomes):
+        rows[outcome.id] = lock_row(conn, learner, outcome.id, "lo", outcome.title, now)
+    lens_row = lock_row(conn, learner, lens.id, "lens", lens.title, now)
+    for row in [lens_row] + [rows[item.id] for item in complete_modules + complete_outcomes]:
+        complete_row(conn, row, now)
     return {
         "completed_at": as_utc(lens_row.completed_at) or now,
-        "modules": [module_state(conn, index, learner, module) for module in modules],
+        "modules": [module_state(conn, index, learner, m) for m in sorted_by_id(p.module for p in named)],
     }
+
+
+def complete_finished_outcomes_and_modules(conn: Connection, index: ContentIndex, learner: Learner) -> None:
+    """Complete every LO and module whose required lenses the learner has all completed.
+
+    For progress put together from two learners (an account claiming a browser's anonymous
+    progress), where neither half completed them. Call it after serialise_completions.
+    """
+    now = utc_now()
+    done = completed_lens_ids(conn, learner, frozenset(index.lenses_by_id))
+    finished = [(m, "module") for m in sorted_by_id(m for m in index.modules if m.required_lens_ids <= done)]
+    finished += [(o, "lo") for o in sorted_by_id(o for o in index.outcomes_by_id.values() if o.required_lens_ids <= done)]
+    for item, level in finished:  # in the heartbeat's lock order: modules, then LOs
+        complete_row(conn, lock_row(conn, learner, item.id, level, item.title, now), now)
+
+
+def serialise_completions(conn: Connection, learner: Learner) -> None:
+    """Make this learner's completions run one at a time, until the transaction ends.
+
+    Two requests that complete the last two required lenses of an LO at once would otherwise
+    each read the other's lens as incomplete, and neither would complete the LO or the module.
+    PostgreSQL: a transaction-scoped advisory lock on the learner, taken before any row lock, so
+    it cannot deadlock with heartbeats. SQLite lets one transaction write at a time, and the
+    first write of a completion (its first lock_row) comes before anything it reads.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(LOCK_LEARNER, {"learner": f"{learner.user_id}/{learner.anonymous_token}"})
+
+
+def sorted_by_id(items):
+    return sorted({item.id: item for item in items}.values(), key=lambda item: item.id)
 
 
 def require_chat_started(conn, learner: Learner, lens, placements) -> None:
@@ -151,6 +183,8 @@ def update_module_progress(
     section = module.section_for(lens_id)
     if section is None:
         raise LensNotInModule(f"lens {lens_id} is not part of module {module_slug!r}")
+    if completed:  # before the heartbeat's row locks, as in every completion
+        serialise_completions(conn, learner)
     credited = None
     if time_spent_s:
         credited = record_heartbeat(

@@ -125,3 +125,6 @@ COMPLETE_ROW = text(
     " SET completed_at = :now, time_to_complete_s = total_time_spent_s"
     " WHERE id = :row_id AND completed_at IS NULL"
 ).bindparams(bindparam("now", type_=DateTime(timezone=True)), bindparam("row_id", type_=BigInteger))
+
+# A transaction-scoped advisory lock on one learner (PostgreSQL): see service.serialise_completions.
+LOCK_LEARNER = text("SELECT pg_advisory_xact_lock(hashtextextended(:learner, 0))")

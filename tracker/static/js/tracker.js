@@ -1,9 +1,11 @@
 /*
  * tracker.js: counts a learner's active seconds on a lens page and reports them.
  *
- * The page renders <div id="tracker" hx-post="/api/progress/time"
- * hx-trigger="every Ns [tracker.isActive()]" hx-include="#tracker-fields"> with the lens, LO and
- * module ids in data-* attributes. htmx sends the heartbeat; this file decides what it says.
+ * The page renders <div id="tracker" hx-post="/api/progress/time" hx-trigger="tracker:beat"
+ * hx-include="#tracker-fields"> with the lens, LO and module ids and the heartbeat interval in
+ * data-* attributes. htmx sends the heartbeat; this file decides when and what it says. (An
+ * hx-trigger filter such as [tracker.isActive()] would need eval, which the page's Content
+ * Security Policy forbids.)
  *
  * Rules:
  * - Active: some activity (scroll, mousemove, keydown, click, touchstart, or a `tracker:activity`
@@ -11,10 +13,11 @@
  * - Only active time counts. Elapsed time is added up every second and at every change of state,
  *   cut off at last activity + timeout. Hidden time never counts, and neither do gaps of more than
  *   5 s between checks (a sleeping laptop, a frozen tab).
- * - Heartbeat: on htmx:configRequest, time_delta_s is set to the whole unsent seconds, at most
- *   data-max-delta-s, and they leave the count. Under 1 s cancels the request. Then 2xx means
- *   delivered. A 4xx is dropped with a warning, because a retry would fail again. A network error
- *   or 5xx (or 408/429) puts the seconds in the retry queue.
+ * - Heartbeat: every data-interval-s seconds after the element is bound, if the learner is active,
+ *   `tracker:beat` is dispatched on it and htmx posts. On htmx:configRequest, time_delta_s is set
+ *   to the whole unsent seconds, at most data-max-delta-s, and they leave the count. Under 1 s
+ *   cancels the request. Then 2xx means delivered. A 4xx is dropped with a warning, because a retry
+ *   would fail again. A network error or 5xx (or 408/429) puts the seconds in the retry queue.
  * - When the tab is hidden, on pagehide, or when htmx swaps the tracker element out, the unsent
  *   seconds are sent once with navigator.sendBeacon (straight to the queue when offline or refused).
  *   Counting then pauses until the tab is visible again. Sent seconds leave the count at once, so a
@@ -39,7 +42,7 @@
   var BACKOFF_MIN_MS = 2000, BACKOFF_MAX_MS = 300000, MAX_GAP_MS = 5000;
   var ACTIVITY_EVENTS = ["scroll", "mousemove", "keydown", "click", "touchstart", "tracker:activity"];
 
-  var el = null, cfg = null; // the bound #tracker element and its settings
+  var el = null, cfg = null, beatTimer = null; // the bound #tracker element, its settings and heartbeat clock
   var pendingMs = 0; // active time not yet sent
   var lastActivity = Date.now(), lastAccrual = Date.now(), segmentCounts = false;
   var unloading = false, draining = false;
@@ -74,6 +77,7 @@
     return {
       ids: { content_id: d.lensId, lo_id: d.loId || null, module_id: d.moduleId || null },
       url: d.heartbeatUrl || node.getAttribute("hx-post") || "/api/progress/time",
+      intervalS: Number(d.intervalS) || 30,
       timeoutS: Number(d.inactivityTimeoutS) || 300,
       maxDeltaS: Number(d.maxDeltaS) || 120,
     };
@@ -160,6 +164,11 @@
     });
   }
 
+  // Ask htmx for a heartbeat; inactive intervals send nothing.
+  function beat() {
+    if (el && isActive()) el.dispatchEvent(new CustomEvent("tracker:beat"));
+  }
+
   // Binding to the page's #tracker element; htmx may swap it for another lens's.
   function bind() {
     var next = document.getElementById("tracker");
@@ -169,9 +178,12 @@
     cfg = next ? readConfig(next) : null;
     pendingMs = 0;
     accrue();
+    if (cfg) beatTimer = setInterval(beat, cfg.intervalS * 1000);
   }
   function unbind() {
     if (el) flush();
+    clearInterval(beatTimer);
+    beatTimer = null;
     el = null;
     cfg = null;
   }

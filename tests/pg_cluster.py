@@ -1,0 +1,125 @@
+"""A private PostgreSQL server that tests may stop and start, migrated like the shared test database.
+
+The shared server (TRACKER_TEST_POSTGRES_URL) must stay up for everyone else's tests, so the
+outage tests run their app on a cluster of their own: initdb into a temporary directory, a free
+port, its socket in that directory. As root, the server runs as the `postgres` user (PostgreSQL
+refuses to run as root). With CI set, a cluster that cannot be made is a failure, not a skip.
+"""
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from conftest import migrate
+
+DATABASE = "tracker"
+
+
+def postgresql_bin_dir() -> Path | None:
+    """The newest PostgreSQL server binaries: Debian's /usr/lib/postgresql/<version>/bin, else the PATH."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PrivateCluster:
+    """One PostgreSQL cluster in a temporary directory, with a migrated database `tracker`."""
+
+    def __init__(self, bin_dir: Path):
+        self.bin_dir = bin_dir
+        self.root = Path(tempfile.mkdtemp(prefix="tracker-pg-"))
+        self.data, self.log = self.root / "data", self.root / "server.log"
+        self.port = free_port()
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            shutil.chown(self.root, "postgres", "postgres")
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{DATABASE}"
+
+    def run(self, *command: str, timeout: float = 60) -> None:
+        argv = [str(self.bin_dir / command[0]), *command[1:]]
+        if self.as_postgres:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=self.root)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed: {result.stdout}{result.stderr}{self.log_tail()}")
+
+    def create(self) -> None:
+        self.run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+        self.start()
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {DATABASE}")
+        migrate(self.url)
+
+    def start(self) -> None:
+        # fsync off only spares the disk: the tests stop the server, they never crash the machine.
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
+        self.run("pg_ctl", "start", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options)
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server: `fast` aborts open transactions and disconnects everyone; `immediate` is a crash."""
+        self.run("pg_ctl", "stop", "-D", str(self.data), "-m", mode, "-w", "-t", "60")
+
+    def is_running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def log_tail(self, lines: int = 20) -> str:
+        if not self.log.exists():
+            return ""
+        return "\nserver log:\n" + "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def remove(self) -> None:
+        if self.is_running():
+            try:
+                self.stop("immediate")
+            except (RuntimeError, subprocess.TimeoutExpired):
+                pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def wait_until_accepting(cluster: PrivateCluster, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            psycopg.connect(f"host=127.0.0.1 port={cluster.port} user=postgres dbname={DATABASE}", connect_timeout=2).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def private_postgres():
+    """A private PostgreSQL cluster, running and migrated. A test that stops it must start it again."""
+    bin_dir = postgresql_bin_dir()
+    problem = None if bin_dir else "no PostgreSQL server binaries (initdb) found"
+    cluster = None
+    if bin_dir:
+        try:
+            cluster = PrivateCluster(bin_dir)
+            cluster.create()
+        except (OSError, RuntimeError, LookupError, subprocess.TimeoutExpired, psycopg.Error) as error:
+            problem = f"could not start a private PostgreSQL cluster: {error}"
+            if cluster:
+                cluster.remove()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    yield cluster
+    cluster.remove()

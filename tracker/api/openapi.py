@@ -1,0 +1,334 @@
+"""The OpenAPI 3.1 description of the JSON API, served at GET /api/openapi.json.
+
+Written by hand as a dict, next to the routes it describes; tests/test_fuzz.py checks it against
+the app: every /api route is here, a request built from each schema succeeds, each documented
+field is one the route reads, and the answers have the documented shapes. What depends on
+settings (the longest heartbeat, the largest body, the session cookie) comes from the app's config.
+"""
+from functools import lru_cache
+
+from flask import current_app, jsonify
+
+from tracker.chat import MAX_MESSAGE_CHARS
+
+from . import bp
+from .body import MAX_TEXT_LENGTH
+
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+JSON_BODY_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
+LEARNER = [{"anonymousToken": []}, {"anonymousTokenQuery": []}, {"anonymousCookie": []}, {"session": []}]
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def uuid(description: str) -> dict:
+    return {"type": "string", "format": "uuid", "pattern": UUID_PATTERN, "description": description}
+
+
+def nullable(schema: dict) -> dict:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def strict(properties: dict, required: list[str] | None = None) -> dict:
+    """An object with exactly these properties: the shape of everything the API answers."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
+
+
+def errors(*statuses: int) -> dict:
+    return {str(status): {"$ref": f"#/components/responses/{status}"} for status in statuses}
+
+
+def request_body(schema: str) -> dict:
+    return {"required": True, "content": {media_type: {"schema": ref(schema)} for media_type in JSON_BODY_TYPES}}
+
+
+def json_response(description: str, schema: dict, headers: dict | None = None) -> dict:
+    response = {"description": description, "content": {"application/json": {"schema": schema}}}
+    return {**response, "headers": headers} if headers else response
+
+
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}, "description": "a module's slug"}
+LENS_REF = {
+    "name": "lens_ref", "in": "path", "required": True, "schema": {"type": "string"},
+    "description": "the name of a lens placed in the module",
+}
+CREDITED = {
+    "X-Credited-Seconds": {
+        "description": "the seconds actually credited, after the anti-inflation budget",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+ERROR_DESCRIPTIONS = {
+    400: "malformed: the body is not a JSON object (malformed JSON, NaN or Infinity, a key twice in one object,"
+         " too deeply nested, empty),"
+         " or the anonymous token is not a UUID",
+    401: "no learner: not logged in and no anonymous token",
+    403: "a cookie-authenticated request from another site",
+    404: "no such module, lens or placement",
+    409: "a conflict with the learner's state: a required chat lens completed before any message,"
+         " or a tutor answer still streaming",
+    413: "the body is larger than the limit",
+    422: "a field is missing, of the wrong type or out of range,"
+         " or a string is not Unicode text; the message names the field",
+    429: "too many requests of this kind from this learner or address; Retry-After says when to try again",
+    503: "the database is unavailable; try again shortly",
+}
+
+
+def schemas(max_delta_s: int) -> dict:
+    time_fields = {
+        "completed": {"type": "boolean"},
+        "completed_at": nullable({"type": "string", "format": "date-time"}),
+        "time_spent_s": {"type": "integer", "minimum": 0},
+        "time_to_complete_s": nullable({"type": "integer", "minimum": 0}),
+    }
+    estimates = {"estimated_s": {"type": "integer", "minimum": 0}, "remaining_s": {"type": "integer", "minimum": 0}}
+    module = strict({"id": uuid("the module's id"), "slug": {"type": "string"}, "title": {"type": "string"}})
+    status = {"type": "string", "enum": ["not_started", "in_progress", "completed"]}
+    progress = strict({"completed": {"type": "integer", "minimum": 0}, "total": {"type": "integer", "minimum": 0}})
+    message = strict({
+        "id": {"type": "integer"},
+        "role": {"type": "string", "enum": ["learner", "tutor"]},
+        "text": {"type": "string"},
+        "status": {"type": "string", "enum": ["complete", "interrupted"]},
+        "created_at": {"type": "string", "format": "date-time"},
+    })
+    return {
+        "Error": strict({
+            "error": {"type": "string", "minLength": 1, "description": "what is wrong, naming the field"},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "the HTTP status again"},
+        }),
+        "Heartbeat": {
+            "type": "object",
+            "description": "Active seconds on a lens. Unknown fields are ignored.",
+            "properties": {
+                "content_id": uuid("the lens"),
+                "time_delta_s": {"type": "integer", "minimum": 1, "maximum": max_delta_s},
+                "lo_id": uuid("the learning outcome the lens is placed in; also credited"),
+                "module_id": uuid("the module the lens is placed in; also credited"),
+            },
+            "required": ["content_id", "time_delta_s"],
+        },
+        "Completion": {
+            "type": "object",
+            "description": "Completes a lens; its LO and module complete when all their required lenses have."
+                           " Unknown fields are ignored.",
+            "properties": {
+                "content_id": uuid("the lens"),
+                "content_type": {"type": "string", "enum": ["lens"]},
+                "module_slug": {
+                    "type": "string", "minLength": 1, "maxLength": MAX_TEXT_LENGTH,
+                    "description": "complete the lens in this module only; without it, in every module that holds it",
+                },
+            },
+            "required": ["content_id", "content_type"],
+        },
+        "ModuleProgressUpdate": {
+            "type": "object",
+            "description": "A heartbeat and/or a completion for one lens of the module. Unknown fields are ignored.",
+            "properties": {
+                "contentId": uuid("a lens of the module"),
+                "timeSpentS": {
+                    "type": "integer", "minimum": 0, "maximum": max_delta_s, "default": 0,
+                    "description": "active seconds to credit; 0 credits nothing",
+                },
+                "completed": {"type": "boolean", "default": False, "description": "also complete the lens"},
+            },
+            "required": ["contentId"],
+        },
+        "ChatMessage": {
+            "type": "object",
+            "description": "Unknown fields are ignored.",
+            "properties": {
+                "message": {
+                    "type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_CHARS,
+                    "description": f"1 to {MAX_MESSAGE_CHARS} characters once trimmed, no NUL",
+                },
+            },
+            "required": ["message"],
+        },
+        "Module": module,
+        "ModuleProgress": progress,
+        "LearningOutcomeState": strict({"id": uuid("the LO"), "title": {"type": "string"}, **time_fields, **estimates}),
+        "LensState": strict({
+            "id": uuid("the lens"),
+            "name": {"type": "string"},
+            "title": {"type": "string"},
+            "type": {"type": "string", "enum": ["article", "video", "chat"]},
+            "optional": {"type": "boolean"},
+            "learning_outcome_id": uuid("the LO the lens is placed in"),
+            "estimated_s": {"type": "integer", "minimum": 0},
+            **time_fields,
+        }),
+        "ModuleState": strict({
+            "module": ref("Module"),
+            "status": status,
+            "progress": ref("ModuleProgress"),
+            **time_fields,
+            **estimates,
+            "continue_lens": nullable({"type": "string", "description": "the first required lens not completed"}),
+            "learning_outcomes": {"type": "array", "items": ref("LearningOutcomeState")},
+            "lenses": {"type": "array", "items": ref("LensState")},
+        }),
+        "CompletionResult": strict(
+            {
+                "completed_at": {"type": "string", "format": "date-time"},
+                "modules": {
+                    "type": "array",
+                    "items": strict({"module": ref("Module"), "status": status, "progress": ref("ModuleProgress")}),
+                },
+                "module": ref("Module"),
+                "module_status": status,
+                "module_progress": ref("ModuleProgress"),
+                "learning_outcomes": {"type": "array", "items": ref("LearningOutcomeState")},
+                "lenses": {"type": "array", "items": ref("LensState")},
+            },
+            # The single-module fields come when module_slug was given or only one module holds the lens.
+            required=["completed_at", "modules"],
+        ),
+        "ChatHistoryMessage": message,
+        "ChatHistory": strict({"messages": {"type": "array", "items": ref("ChatHistoryMessage")}}),
+    }
+
+
+def paths() -> dict:
+    # Every write is rate limited per learner and per address (tracker/ratelimit.py): 429 with Retry-After.
+    write_errors = (400, 401, 403, 404, 413, 422, 429, 503)
+    return {
+        "/api/progress/time": {
+            "post": {
+                "operationId": "recordTime",
+                "summary": "Heartbeat: credit active seconds to a lens and, when given, its LO and module",
+                "security": LEARNER,
+                "requestBody": request_body("Heartbeat"),
+                "responses": {
+                    "204": {"description": "credited", "headers": CREDITED},
+                    **errors(*write_errors),
+                },
+            }
+        },
+        "/api/progress/complete": {
+            "post": {
+                "operationId": "completeLens",
+                "summary": "Complete a lens and propagate to its LO and module",
+                "security": LEARNER,
+                "requestBody": request_body("Completion"),
+                "responses": {
+                    "200": json_response("completed (or already complete)", ref("CompletionResult")),
+                    **errors(*write_errors, 409),
+                },
+            }
+        },
+        "/api/modules/{slug}/progress": {
+            "parameters": [SLUG],
+            "get": {
+                "operationId": "getModuleProgress",
+                "summary": "The learner's state in one module",
+                "security": LEARNER,
+                "responses": {"200": json_response("the module state", ref("ModuleState")), **errors(400, 401, 404, 503)},
+            },
+            "post": {
+                "operationId": "updateModuleProgress",
+                "summary": "A heartbeat and/or a completion for one lens of the module",
+                "security": LEARNER,
+                "requestBody": request_body("ModuleProgressUpdate"),
+                "responses": {
+                    "200": json_response(
+                        "the module state; X-Credited-Seconds when time was sent", ref("ModuleState"), CREDITED
+                    ),
+                    **errors(*write_errors, 409),
+                },
+            },
+        },
+        "/api/modules/{slug}/{lens_ref}/chat": {
+            "parameters": [SLUG, LENS_REF],
+            "get": {
+                "operationId": "getChat",
+                "summary": "The learner's conversation with the tutor about a lens of the module",
+                "security": LEARNER,
+                "responses": {"200": json_response("the messages, oldest first", ref("ChatHistory")), **errors(400, 401, 404, 503)},
+            },
+            "post": {
+                "operationId": "sendChatMessage",
+                "summary": "Store a message to the tutor, then stream the answer",
+                "description": "The message is stored before the tutor is asked. The answer streams as"
+                               " Server-Sent Events: `chunk` events with `{text}`, then one `done` with"
+                               " `{message}` (the stored answer, shaped as in the history) or `error` with"
+                               " `{message, error}` (`message` is the part kept, or null).",
+                "security": LEARNER,
+                "requestBody": request_body("ChatMessage"),
+                "responses": {
+                    "200": {
+                        "description": "the answer, streamed",
+                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    },
+                    **errors(*write_errors, 409),
+                },
+            },
+        },
+        "/api/openapi.json": {
+            "get": {
+                "operationId": "getOpenApi",
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": json_response("the OpenAPI document", {"type": "object"})},
+            }
+        },
+    }
+
+
+@lru_cache(maxsize=8)
+def document(max_delta_s: int, max_body_bytes: int, session_cookie: str) -> dict:
+    error = {"application/json": {"schema": ref("Error")}}
+    responses = {
+        str(status): {"description": description, "content": error}
+        for status, description in ERROR_DESCRIPTIONS.items()
+    }
+    responses["413"]["description"] = f"the body is larger than {max_body_bytes} bytes"
+    responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tracker",
+            "version": "1",
+            "description": (
+                "Learner progress: time and completion per lens, learning outcome and module, and the tutor chat."
+                " The learner is the logged-in user, or else the anonymous token (a UUID) from the"
+                " X-Anonymous-Token header, the anonymous_token query parameter or the tracker_anon cookie."
+                " Bodies may be JSON, form-encoded, or JSON sent as text/plain (navigator.sendBeacon)."
+                " Every error is JSON, {\"error\": \"...\", \"status\": N}, and writes nothing;"
+                " a method a path does not list gets 405."
+            ),
+        },
+        "paths": paths(),
+        "components": {
+            "schemas": schemas(max_delta_s),
+            "responses": responses,
+            "securitySchemes": {
+                "anonymousToken": {"type": "apiKey", "in": "header", "name": "X-Anonymous-Token"},
+                "anonymousTokenQuery": {
+                    "type": "apiKey", "in": "query", "name": "anonymous_token",
+                    "description": "for navigator.sendBeacon, which cannot set headers",
+                },
+                "anonymousCookie": {"type": "apiKey", "in": "cookie", "name": "tracker_anon"},
+                "session": {
+                    "type": "apiKey", "in": "cookie", "name": session_cookie,
+                    "description": "a logged-in user; cookie-authenticated POSTs must come from this site",
+                },
+            },
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The API description, for client generators and for reading."""
+    config = current_app.config
+    return jsonify(document(config["TRACKER_MAX_DELTA_S"], config["MAX_CONTENT_LENGTH"], config["SESSION_COOKIE_NAME"]))
