@@ -252,6 +252,12 @@ def admin_connection(args, database: str = "postgres"):
         yield conn
 
 
+def wal_position(args) -> int:
+    """The server's current write-ahead log position, in bytes."""
+    with admin_connection(args) as conn:
+        return int(conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()[0])
+
+
 def recreate_database(args) -> None:
     with admin_connection(args) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
@@ -472,6 +478,9 @@ def server_environment(args, settings: ServerSettings, database_url: str) -> dic
     env = {**os.environ, "SECRET_KEY": "bench", "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("TRACKER_BURST_S", None)  # the run keeps tracker's defaults for the time budget
     env.pop("TRACKER_MAX_DELTA_S", None)
+    # wrk sends from one address: raise its limit so that no heartbeat is refused. The limits are
+    # still counted for every heartbeat, so their cost is in the figures.
+    env["TRACKER_RATELIMIT_HEARTBEAT_PER_IP"] = "100000000/minute"
     if settings.app == "bare":
         env["BENCH_DSN"] = database_url.replace("postgresql+psycopg://", "postgresql://")
         env["BENCH_POOL_SIZE"] = str(settings.threads if settings.worker_class == "gthread" else 1)
@@ -785,9 +794,11 @@ def pgbench_once(args, placements: list[Placement], workdir: Path) -> dict:
     wait_for_quiet_machine()
     files, definitions = pgbench_scripts(args, placements, workdir)
     subprocess.run(pgbench_command(args, files, definitions, args.warmup), capture_output=True, check=True)
+    wal_start = wal_position(args)
     with CpuMeter(args.database, None) as meter:
         out = subprocess.run(pgbench_command(args, files, definitions, args.pgbench_duration),
                              check=False, capture_output=True, text=True)
+    wal_bytes = wal_position(args) - wal_start
     text = out.stdout + out.stderr
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", text)
     processed = re.search(r"number of transactions actually processed: (\d+)", text)
@@ -803,6 +814,8 @@ def pgbench_once(args, placements: list[Placement], workdir: Path) -> dict:
         "failed": int(failed.group(1)) if failed else 0,
         "latency_avg_ms": float(latency.group(1)) if latency else None,
         "cpu_ms_per_heartbeat": {k: 1000 * v / transactions for k, v in meter.seconds.items() if k != "app"},
+        # What a replica or a backup has to take in per heartbeat: the write-ahead log it produces.
+        "wal_bytes_per_heartbeat": round(wal_bytes / transactions),
         "machine_busy_share": meter.machine_busy_share,
         "other_share": meter.other_share,
         "others": meter.others,
@@ -811,7 +824,8 @@ def pgbench_once(args, placements: list[Placement], workdir: Path) -> dict:
     print(f"  {result['label']:<34} {result['tps']:>8,.0f}/s  avg {result['latency_avg_ms']} ms"
           f"  failed {result['failed']}  CPU ms/hb: pg {result['cpu_ms_per_heartbeat']['postgres']:.3f}"
           f" pgbench {result['cpu_ms_per_heartbeat']['load']:.3f} all {result['cpu_ms_per_heartbeat']['machine']:.3f}"
-          f" (busy {result['machine_busy_share']:.0%}, others {result['other_share']:.0%})", flush=True)
+          f" (busy {result['machine_busy_share']:.0%}, others {result['other_share']:.0%});"
+          f" WAL {result['wal_bytes_per_heartbeat']} bytes/hb", flush=True)
     if result["other_share"] > OTHER_CPU_WARNING:
         print(f"  (!) other processes used {result['other_share']:.0%} of the machine during pgbench:"
               f" {result['others']}; its figures are disturbed", flush=True)

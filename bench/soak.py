@@ -32,6 +32,8 @@ Every response is recorded. At the end the database must match exactly:
 - every LO and module whose required lenses are all complete is complete, and none is complete
   before its lenses; every acknowledged completion is stored.
 - no two rows for one (learner, content); zero 5xx, zero transport errors, no unexpected status.
+- nothing stays under a claimer's token: heartbeats in flight while it signed up land in the
+  account, at the latest with its next page.
 
 Run it against a gunicorn it starts itself, on a database of its own (dropped and recreated):
 
@@ -53,6 +55,7 @@ The exit status is 1 when any check failed.
 import argparse
 import asyncio
 import bisect
+import contextlib
 import json
 import os
 import platform
@@ -262,9 +265,13 @@ class Load:
         await asyncio.sleep(max(0.0, moment - time.monotonic()))
         return True
 
-    async def send(self, kind: str, method: str, url: str, expect=(200,), **kwargs):
-        """One request, recorded; None when its outcome is unknown (a transport error)."""
-        async with self.gate:
+    async def send(self, kind: str, method: str, url: str, expect=(200,), gated: bool = True, **kwargs):
+        """One request, recorded; None when its outcome is unknown (a transport error).
+
+        Learners' requests queue at the concurrency gate; probes (gated=False) do not, so that
+        what they observe is the servers, not the load generator's own queue.
+        """
+        async with self.gate if gated else contextlib.nullcontext():
             sent = time.monotonic()
             try:
                 response = await self.client.request(method, url, **kwargs)
@@ -486,8 +493,12 @@ async def claimer(load: Load, person: Person, start_at: float) -> None:
     if await load.sleep_until(signup_at) and load.running(margin=10):
         signup = asyncio.create_task(load.sign_up(person))
         extra = [asyncio.create_task(delayed_heartbeat(load, person, spot, delay)) for delay in (0.02, 0.06, 0.1, 0.15)]
-        await asyncio.gather(signup, *extra)
+        signed_up, *_ = await asyncio.gather(signup, *extra)
+        if signed_up:
+            await load.page(person, "/me")  # where the sign-up's 303 leads
     await asyncio.gather(*tabs)
+    if person.session:  # back another day: the page moves what landed under the token since the login
+        await load.page(person, f"/modules/{spot.module_slug}/{spot.lens_name}")
 
 
 async def delayed_heartbeat(load: Load, person: Person, spot: Spot, delay: float) -> None:
@@ -548,7 +559,7 @@ async def admin_reader(load: Load, pause_s: float = 1.0) -> None:
 
 
 async def readyz(load: Load, instance: str) -> str | None:
-    response = await load.send("readyz", "GET", f"{instance.rstrip('/')}/readyz")
+    response = await load.send("readyz", "GET", f"{instance.rstrip('/')}/readyz", gated=False)
     if response is None or response.status_code != 200:
         return None
     return response.json().get("content", {}).get("fingerprint")
@@ -581,13 +592,12 @@ async def content_reload(load: Load, instances: list[str], content_dir: Path, re
     report["new_title"] = title
     limit = load.args.content_check_s + 20
     reloaded = {}
-    for instance in instances:
-        while time.monotonic() - edited_at < limit:
+    while len(reloaded) < len(instances) and time.monotonic() - edited_at < limit:
+        for instance in (i for i in instances if i not in reloaded):
             seen = await readyz(load, instance)
             if seen and seen != before[instance]:
                 reloaded[instance] = round(time.monotonic() - edited_at, 2)
-                break
-            await asyncio.sleep(0.25)
+        await asyncio.sleep(0.25)
     report["seconds_to_reload"] = reloaded
     # Each worker looks for new files on its own next request after TRACKER_CONTENT_CHECK_S; by
     # then every worker has had many, so every answer from here on must come from the new content.
@@ -684,14 +694,62 @@ def ppid_of(pid: int) -> int | None:
         return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process so far."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine since boot, summed over its cores."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), sum(ticks) / os.sysconf("SC_CLK_TCK")
+
+
+def processes_named(name: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == name:
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
 class WorkerWatch:
     """Peak memory (VmHWM) of every worker of each master, sampled until the end: workers are
-    recycled after gunicorn's max_requests, and a recycled worker's peak is read before it goes."""
+    recycled after gunicorn's max_requests, and a recycled worker's peak is read before it goes.
+    Also where the machine's CPU went: the load generator, the workers, PostgreSQL and nginx."""
 
     def __init__(self, masters: dict[str, int]):
         self.masters = masters
         self.peaks: dict[str, dict[int, int]] = {name: {} for name in masters}
         self.connections_peak = 0
+        self.cpu_start: dict[tuple[str, int], float] = {}
+        self.cpu_latest: dict[tuple[str, int], float] = {}
+        self.machine_start = machine_cpu_seconds()
+        self.sample_cpu(self.cpu_start)
+
+    def cpu_groups(self) -> dict[str, list[int]]:
+        return {
+            "load generator (this process)": [os.getpid()],
+            "app (gunicorn workers)": [pid for master in self.masters.values() for pid in children_of(master)],
+            "PostgreSQL": processes_named("postgres"),
+            "nginx": processes_named("nginx"),
+        }
+
+    def sample_cpu(self, into: dict) -> None:
+        for group, pids in self.cpu_groups().items():
+            for pid in pids:
+                seconds = cpu_seconds(pid)
+                if seconds is not None:
+                    into[group, pid] = seconds
 
     def sample(self) -> None:
         for name, master in self.masters.items():
@@ -699,6 +757,19 @@ class WorkerWatch:
                 hwm = status_kb(pid, "VmHWM")
                 if hwm is not None:
                     self.peaks[name][pid] = max(hwm, self.peaks[name].get(pid, 0))
+        self.sample_cpu(self.cpu_latest)
+
+    def cpu_report(self) -> dict:
+        """CPU seconds per group over the run, and each as a share of the machine's capacity."""
+        busy_end, all_end = machine_cpu_seconds()
+        capacity = all_end - self.machine_start[1]
+        used = Counter()
+        for (group, pid), seconds in self.cpu_latest.items():
+            used[group] += seconds - self.cpu_start.get((group, pid), 0.0)
+        report = {group: {"cpu_s": round(s, 1), "share_of_machine": round(s / capacity, 3)} for group, s in used.items()}
+        busy = busy_end - self.machine_start[0]
+        report["whole machine busy"] = {"cpu_s": round(busy, 1), "share_of_machine": round(busy / capacity, 3)}
+        return report
 
     async def run(self, load: Load, database_url: str) -> None:
         while load.running():
@@ -941,7 +1012,10 @@ def check_database(args, database_url: str, plan: Plan, ledger: Ledger, people: 
             "mismatches": len(time_problems), "unverifiable": len(unverifiable),
             "samples": time_problems[:10]
             + [{"unverifiable": str(c), "learner": p.token or p.email} for p, c in unverifiable[:5]],
-            "claimed_rows_left_with_the_token": orphaned,
+        },
+        "claims: nothing a signed-up learner's token received stays behind": {
+            "passed": orphaned == 0, "claimers_signed_up": sum(p.kind == "claimer" and bool(p.email) for p in people),
+            "rows_left_with_the_token": orphaned,
         },
         "completion: LOs and modules complete exactly when their required lenses are": completion_problems,
         "rows: no two rows for one (learner, content)": {"passed": duplicates == 0, "duplicates": duplicates},
@@ -1091,6 +1165,9 @@ def print_summary(summary: dict) -> None:
         workers = ", ".join(f"{w['pid']}: {w['vmhwm_mb']} MB" for w in info["workers"])
         print(f"  {name} (master {info['master']}): {workers}")
     print(f"  PostgreSQL connections to the database, peak: {summary['postgres_connections_peak']}")
+    print("\nCPU during the run (share of the machine's cores):")
+    for group, used in summary["cpu"].items():
+        print(f"  {group}: {used['cpu_s']} s, {used['share_of_machine']:.0%}")
     if summary.get("content_reload"):
         r = summary["content_reload"]
         print(f"\ncontent edit: {r.get('new_title')!r}; reloaded after {r.get('seconds_to_reload')} s;"
@@ -1127,7 +1204,7 @@ def main(argv=None) -> int:
         plan = Plan.load(setup["content_dir"] or DEMO_CONTENT_DIR)
         masters = gunicorn_masters(args, setup["master"], setup["instances"])
         ledger, reload_report, watch, elapsed, people = asyncio.run(run_load(args, plan, setup, masters))
-        workers = watch.report()
+        workers, cpu = watch.report(), watch.cpu_report()
     finally:
         if server is not None:
             server.__exit__(None, None, None)
@@ -1148,6 +1225,7 @@ def main(argv=None) -> int:
         "machine": machine(), "people": dict(people_counts), "elapsed_s": round(elapsed, 1),
         "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "traffic": traffic_summary, "workers": workers, "postgres_connections_peak": watch.connections_peak,
+        "cpu": cpu,
         "content_reload": reload_report or None, "checks": checks,
     }
     summary["passed"] = all(c["passed"] for name, c in checks.items() if name != "database_figures")

@@ -43,6 +43,24 @@ def heartbeat_from_page(client, demo, seconds: int):
     assert client.post("/api/progress/time", json=body, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 204
 
 
+def test_a_heartbeat_that_lands_under_the_token_after_sign_up_reaches_the_account_with_the_next_page(
+    client, browser_like, api, new_api, demo, make_learner, progress_rows, account_rows
+):
+    """Another tab's heartbeat, in flight during the sign-up, arrives under the old token."""
+    learner = anonymous_learner(browser_like, make_learner)
+    api.heartbeat(learner, MODULE, LENS, 30)
+    browser_like.signup()
+    late = new_api().heartbeat(learner, MODULE, LENS, 20)  # sent before the session cookie existed
+    assert late.status_code == 204 and len(progress_rows(learner)) == 3
+
+    assert client.get("/me").status_code == 200
+    assert progress_rows(learner) == {}
+    lens_id = str(demo.lenses_by_name[LENS].id)
+    assert account_rows(EMAIL)[lens_id]["total_time_spent_s"] == 50
+    client.get("/me")  # nothing left to move: nothing doubles
+    assert account_rows(EMAIL)[lens_id]["total_time_spent_s"] == 50
+
+
 def test_logging_in_merges_rows_adding_times_and_keeping_the_only_completion(
     client, browser_like, api, demo, make_learner, account_rows
 ):

@@ -12,6 +12,7 @@ from tracker.models import User
 from tracker.ratelimit import login_failure_limits, signup_limits
 
 from . import bp
+from .late_claims import remember_claimed_token
 from .forms import LoginForm, SignupForm
 
 
@@ -31,6 +32,8 @@ def enter_account(user_id: int, next_url: str | None):
         with transaction() as conn:
             progress.claim_anonymous_progress(conn, content_index(), token, user_id)
     login_user(db.session.get(User, user_id))
+    if token is not None:
+        remember_claimed_token(token)
     return forget_anonymous_token(redirect(safe_next(next_url), code=303))
 
 

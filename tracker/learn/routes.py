@@ -3,6 +3,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 
 from tracker import chat, progress
 from tracker.app_state import content_index
+from tracker.auth.late_claims import claim_late_anonymous_progress
 from tracker.db import transaction
 from tracker.identity import current_learner, give_visitor_a_token, set_anonymous_cookie
 from tracker.ratelimit import completion_limits
@@ -10,6 +11,7 @@ from tracker.ratelimit import completion_limits
 from . import bp
 
 bp.before_request(give_visitor_a_token)
+bp.before_request(claim_late_anonymous_progress)
 bp.after_request(set_anonymous_cookie)
 
 

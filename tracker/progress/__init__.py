@@ -8,7 +8,7 @@ from .errors import (
     UnknownLens,
     UnknownModule,
 )
-from .account import EXPORT_COLUMNS, claim_anonymous_progress, delete_progress, export_rows
+from .account import EXPORT_COLUMNS, claim_anonymous_progress, claim_late_anonymous_progress, delete_progress, export_rows
 from .chats import export_chats
 from .model import Budget, Learner
 from .service import complete_lens, record_heartbeat, update_module_progress
@@ -18,6 +18,7 @@ __all__ = [
     "EXPORT_COLUMNS",
     "ChatNotStarted",
     "claim_anonymous_progress",
+    "claim_late_anonymous_progress",
     "delete_progress",
     "export_chats",
     "export_rows",

@@ -1,11 +1,11 @@
 """A learner's progress as a whole: moving it into an account, exporting it, deleting it."""
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, case, delete, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, exists, or_, select, update
 
 from tracker.content import ContentIndex
 
-from .chats import claim_anonymous_chats, delete_chats
+from .chats import claim_anonymous_chats, delete_chats, sessions
 from .model import Learner, as_utc, owned_by, progress
 from .service import complete_finished_outcomes_and_modules, serialise_completions
 
@@ -65,6 +65,20 @@ def claim_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_to
     )
     complete_finished_outcomes_and_modules(conn, index, account)
     return len(owned)
+
+
+def claim_late_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_token: UUID, user_id: int) -> int:
+    """Claim again whatever reached a claimed token afterwards: a heartbeat that was in flight during the login.
+
+    One cheap look when nothing did, which is nearly always.
+    """
+    owns_something = select(or_(
+        exists().where(progress.c.anonymous_token == anonymous_token),
+        exists().where(sessions.c.anonymous_token == anonymous_token),
+    ))
+    if not conn.execute(owns_something).scalar():
+        return 0
+    return claim_anonymous_progress(conn, index, anonymous_token, user_id)
 
 
 def earlier(a, b):
