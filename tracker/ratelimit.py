@@ -166,7 +166,9 @@ limiter = ViewLimiter(
 def limits(scope: str, rules: tuple[Rule, ...], *, exempt_when=None, **options):
     """A decorator applying each rule to a view; views with the same scope share their counters.
 
-    The first rule is checked first, so a request refused per learner does not use up the address's allowance.
+    The first rule is checked first, so a request refused per learner does not use up the address's
+    allowance. Flask-Limiter orders a view's limits by their time unit first (seconds before minutes
+    before hours), so this holds when a route's rules count in the same unit, as the defaults do.
     """
 
     def decorate(view):
