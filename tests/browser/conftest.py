@@ -351,3 +351,14 @@ class HeartbeatLog:
 def heartbeats(context):
     """Record the heartbeat requests of every page in the test's browser context."""
     return HeartbeatLog(context)
+
+
+def stay_active(page, until, timeout: float = 20, message: str = "the condition"):
+    """Move the mouse like a reader would until `until()` is truthy; fail after `timeout` s."""
+    for step in range(int(timeout / 0.25)):
+        value = until()
+        if value:
+            return value
+        page.mouse.move(200 + 40 * (step % 5), 300 + 25 * (step % 3))
+        page.wait_for_timeout(250)
+    pytest.fail(f"still waiting for {message} after {timeout} s of activity")

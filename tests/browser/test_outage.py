@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from browser.conftest import stay_active
 from pg_cluster import private_postgres  # noqa: F401 (a fixture)
 from tracker.config import DEMO_CONTENT_DIR
 from tracker.content import load_content
@@ -28,17 +29,6 @@ def cluster(private_postgres):  # noqa: F811
         private_postgres.start()
 
 
-def stay_active(page, until, timeout: float = 30, message: str = "the condition"):
-    """Move the mouse like a reader would until `until()` is truthy; fail after `timeout` s."""
-    for step in range(int(timeout / 0.25)):
-        value = until()
-        if value:
-            return value
-        page.mouse.move(200 + 40 * (step % 5), 300 + 25 * (step % 3))
-        page.wait_for_timeout(250)
-    pytest.fail(f"still waiting for {message} after {timeout} s of activity")
-
-
 def queued_seconds(page) -> int:
     return sum(entry["seconds"] for entry in page.evaluate("tracker.queue()"))
 
@@ -51,12 +41,12 @@ def test_seconds_counted_during_a_database_outage_are_queued_and_delivered_once_
     section = next(s for s in module.sections if s.lens.name == LENS)
     levels = (str(section.lens.id), str(section.outcome.id), str(module.id))
     page.goto(f"/modules/{MODULE}/{LENS}")
-    stay_active(page, lambda: sum(h.delivered for h in heartbeats.all) >= 2, message="two delivered heartbeats")
+    stay_active(page, lambda: sum(h.delivered for h in heartbeats.all) >= 2, message="two delivered heartbeats", timeout=30)
 
     cluster.stop("fast")
     stopped_at = time.monotonic()
     stay_active(page, lambda: sum(h.status == 503 for h in heartbeats.all) >= 3 and queued_seconds(page) >= 3,
-                message="three heartbeats refused with 503 and their seconds queued")
+                message="three heartbeats refused with 503 and their seconds queued", timeout=30)
     refused = [r for r in received if r.status == 503]
     screenshot(page, "outage-queued", note=(
         f"database stopped: {len(refused)} heartbeats answered 503, "
@@ -66,7 +56,7 @@ def test_seconds_counted_during_a_database_outage_are_queued_and_delivered_once_
 
     # Back: the queue drains while the learner goes on reading, then the learner stops.
     stay_active(page, lambda: page.evaluate("tracker.queue()") == [] and any(
-        r.status == 204 and r.at > started_at for r in received), message="the queue to drain")
+        r.status == 204 and r.at > started_at for r in received), message="the queue to drain", timeout=30)
     drained_at = time.monotonic()
     wait_until(lambda: not page.evaluate("tracker.isActive()"), timeout=10, page=page, message="the learner to go inactive")
     page.wait_for_timeout(2000)  # a heartbeat already on its way lands

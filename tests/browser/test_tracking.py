@@ -6,6 +6,7 @@ the only fixed waits are the quiet spells that show that nothing is sent.
 """
 import pytest
 
+from browser.conftest import stay_active
 from tracker.config import DEMO_CONTENT_DIR
 from tracker.content import load_content
 
@@ -29,17 +30,6 @@ def ids(index, slug: str, name: str) -> dict:
     module = index.modules_by_slug[slug]
     section = next(s for s in module.sections if s.lens.name == name)
     return {"content_id": str(section.lens.id), "lo_id": str(section.outcome.id), "module_id": str(module.id)}
-
-
-def stay_active(page, until, timeout: float = 20, message: str = "the condition"):
-    """Move the mouse like a reader would until `until()` is truthy; fail after `timeout` s."""
-    for step in range(int(timeout / 0.25)):
-        value = until()
-        if value:
-            return value
-        page.mouse.move(200 + 40 * (step % 5), 300 + 25 * (step % 3))
-        page.wait_for_timeout(250)
-    pytest.fail(f"still waiting for {message} after {timeout} s of activity")
 
 
 def is_active(page) -> bool:
