@@ -464,10 +464,6 @@ def fuzz_settings(app, share: str):
     )
 
 
-def report(harness: Harness, name: str) -> None:
-    print(f"\n{name}: {harness.cases} cases, statuses {dict(sorted(harness.statuses.items()))}")
-
-
 # --- Strategies --------------------------------------------------------------------------------------
 
 def identities(known_token: str):
@@ -773,48 +769,35 @@ def test_each_documented_field_is_read_by_the_route(app, client):
 
 # --- Fuzzing -----------------------------------------------------------------------------------------
 
-@pytest.mark.app_config(**RAISED_LIMITS)
-def test_fuzz_valid_looking_bodies_with_broken_fields(app, harness):
-    examples, fuzz = fuzz_settings(app, "valid_looking")
+def run_fuzz(app, harness, share: str, name: str, requests) -> None:
+    """Send this share of the run's cases, drawn from `requests`; the harness checks each answer."""
+    examples, fuzz = fuzz_settings(app, share)
 
     @fuzz
-    @given(req=valid_looking_requests(harness))
+    @given(req=requests)
     def case(req):
         harness.check(req)
 
     case()
-    report(harness, "valid-looking")
+    print(f"\n{name}: {harness.cases} cases, statuses {dict(sorted(harness.statuses.items()))}")
     assert harness.cases >= examples
+
+
+@pytest.mark.app_config(**RAISED_LIMITS)
+def test_fuzz_valid_looking_bodies_with_broken_fields(app, harness):
+    run_fuzz(app, harness, "valid_looking", "valid-looking", valid_looking_requests(harness))
     assert any(200 <= status < 300 for status in harness.statuses), "no valid-looking request succeeded"
 
 
 @pytest.mark.app_config(**RAISED_LIMITS)
 def test_fuzz_hostile_bodies(app, harness):
-    examples, fuzz = fuzz_settings(app, "hostile_bodies")
-
-    @fuzz
-    @given(req=hostile_bodies(harness))
-    def case(req):
-        harness.check(req)
-
-    case()
-    report(harness, "hostile bodies")
-    assert harness.cases >= examples
+    run_fuzz(app, harness, "hostile_bodies", "hostile bodies", hostile_bodies(harness))
     assert {400, 413, 422} <= set(harness.statuses)
 
 
 @pytest.mark.app_config(**RAISED_LIMITS)
 def test_fuzz_routes_methods_and_identities(app, harness):
-    examples, fuzz = fuzz_settings(app, "routes_methods_identities")
-
-    @fuzz
-    @given(req=routes_methods_identities(harness))
-    def case(req):
-        harness.check(req)
-
-    case()
-    report(harness, "routes, methods, identities")
-    assert harness.cases >= examples
+    run_fuzz(app, harness, "routes_methods_identities", "routes, methods, identities", routes_methods_identities(harness))
     assert {400, 401, 403, 404, 405} <= set(harness.statuses)
 
 

@@ -11,7 +11,7 @@ from flask_wtf import CSRFProtect
 from tracker.chat import make_tutor
 from tracker.config import load_settings
 from tracker.content import ContentStore
-from tracker.db import db, enable_sqlite_pragmas, engine_options, init_autocommit_engine, migrate
+from tracker.db import db, engine_options, init_autocommit_engine, migrate, prepare_engine
 from tracker.logs import configure_logging
 from tracker.models import User
 from tracker.progress import Budget
@@ -56,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     with app.app_context():
-        enable_sqlite_pragmas(db.engine)
+        prepare_engine(db.engine, app.config)
     init_autocommit_engine(app)
     init_login(app)
     init_security(app)

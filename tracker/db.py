@@ -75,6 +75,12 @@ def discard_broken_connections(engine) -> None:
             raise InvalidatePoolError("a pooled connection to PostgreSQL was lost")
 
 
+def prepare_engine(engine, config) -> None:
+    """What every connection of either engine needs: SQLite's pragmas, or PostgreSQL's time limits."""
+    enable_sqlite_pragmas(engine)
+    bound_postgresql_waits(engine, config)
+
+
 def enable_sqlite_pragmas(engine) -> None:
     """WAL lets readers run beside the writer; SQLite needs foreign keys switched on per connection."""
 
@@ -99,7 +105,7 @@ def init_autocommit_engine(app) -> None:
     """A second, small pool whose connections stay in autocommit mode, for single statements.
 
     Keeping them in that mode spares each heartbeat switching the mode there and back and
-    resetting the connection on its way back to the pool. Both engines get their time limits here.
+    resetting the connection on its way back to the pool.
 
     This pool has no pre-ping: it would double the heartbeat's round trips (2.00 instead of 1.00
     per heartbeat, counted with bench/heartbeat.py's proxy). A connection that died in the pool
@@ -114,11 +120,8 @@ def init_autocommit_engine(app) -> None:
     if not url.startswith("sqlite"):
         options["pool_use_lifo"] = True  # the connection that just failed is the next one checked
     engine = create_engine(url, **options)
-    enable_sqlite_pragmas(engine)
+    prepare_engine(engine, app.config)
     discard_broken_connections(engine)
-    bound_postgresql_waits(engine, app.config)
-    with app.app_context():
-        bound_postgresql_waits(db.engine, app.config)
     app.extensions["tracker.autocommit_engine"] = engine
 
 

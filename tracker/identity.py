@@ -30,7 +30,18 @@ def is_logged_in() -> bool:
 
 
 def current_learner() -> Learner:
-    """The learner this request acts for; 401 without any identity, 400 for a malformed token."""
+    """The learner this request acts for; 401 without any identity, 400 for a malformed token.
+
+    Worked out once per request: the rate limits ask before the view does. Kept in the request's
+    environ rather than g, which lives as long as the app context (in tests, several requests).
+    """
+    environ = request.environ
+    if "tracker.learner" not in environ:
+        environ["tracker.learner"] = identify_learner()
+    return environ["tracker.learner"]
+
+
+def identify_learner() -> Learner:
     if is_logged_in():
         return Learner(user_id=current_user.id)
     raw = (

@@ -140,6 +140,7 @@ SIGNUPS = (
     Rule("sign-ups", PER_ADDRESS, address_key, setting("TRACKER_RATELIMIT_SIGNUP_PER_IP")),
 )
 
+
 class ViewLimiter(Limiter):
     """Limits on decorated views only, without the check Flask-Limiter makes before every request.
 

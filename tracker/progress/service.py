@@ -183,7 +183,7 @@ def update_module_progress(
     section = module.section_for(lens_id)
     if section is None:
         raise LensNotInModule(f"lens {lens_id} is not part of module {module_slug!r}")
-    if completed:  # before the heartbeat's row locks, as in every completion
+    if completed and time_spent_s:  # the heartbeat locks rows first: take the learner's lock before it
         serialise_completions(conn, learner)
     credited = None
     if time_spent_s:
