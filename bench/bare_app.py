@@ -61,8 +61,10 @@ def record_time():
         "anonymous_token": UUID(request.headers["X-Anonymous-Token"]),
         "now": now,
         "now_ms": int(now.timestamp() * 1000),
+        "started_at": now,
         "delta": body["time_delta_s"],
-        "burst_s": BURST_S,
+        "reach_s": BURST_S,  # a live heartbeat's seconds reach back the burst
+        "chunk_id": body.get("chunk_id"),
     }
     for level, field in zip(LEVELS, ("module_id", "lo_id", "content_id")):
         params[f"{level}_id"] = UUID(body[field])

@@ -24,7 +24,8 @@ statuses = ""
 sample = ""
 local counts = {}
 local headers = { ["Content-Type"] = "application/json" }
-local BODY = '{"content_id":"%s","lo_id":"%s","module_id":"%s","time_delta_s":%d}'
+-- As the page sends it: with a chunk id, unique per request (thread number, then a counter).
+local BODY = '{"content_id":"%s","lo_id":"%s","module_id":"%s","time_delta_s":%d,"chunk_id":%d}'
 local TOKEN = "00000000-0000-4000-8000-%012x"
 
 function init(args)
@@ -38,10 +39,14 @@ function init(args)
    math.randomseed(os.time() * 97 + (thread_number or 0) * 7919)
 end
 
+local sent = 0
+
 function request()
    local p = placements[math.random(#placements)]
    headers["X-Anonymous-Token"] = string.format(TOKEN, math.random(learners) - 1)
-   local body = string.format(BODY, p[1], p[2], p[3], math.random(5, 60))
+   sent = sent + 1
+   local chunk_id = (thread_number or 1) * 1000000000 + sent
+   local body = string.format(BODY, p[1], p[2], p[3], math.random(5, 60), chunk_id)
    return wrk.format("POST", nil, headers, body)
 end
 

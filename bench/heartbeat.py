@@ -127,7 +127,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--pg-user", default="postgres")
     parser.add_argument("--database", default="tracker_bench", help="dropped and recreated (default tracker_bench)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 s phases, one worker count")
+    parser.add_argument(
+        "--before", type=Path, default=None, metavar="DIR",
+        help="also measure tracker as another checkout has it (e.g. `git worktree add /tmp/before HEAD~1`),"
+        " in the same rounds, so that a change is judged against its parent in one run",
+    )
     args = parser.parse_args(argv)
+    if args.before is not None:
+        args.before = args.before.resolve()
+        if not (args.before / "wsgi.py").is_file() or not (args.before / "tracker").is_dir():
+            parser.error(f"--before {args.before}: not a tracker checkout (no wsgi.py and tracker/)")
     if args.quick:
         args.duration, args.pgbench_duration, args.warmup = 3.0, 3.0, 1.0
         args.round_trip_heartbeats = min(args.round_trip_heartbeats, 100)
@@ -180,9 +189,11 @@ def token_sql(number_sql: str) -> str:
 
 
 def heartbeat_body(p: Placement, delta_s: int) -> str:
-    return json.dumps(
-        {"content_id": p.lens[0], "lo_id": p.lo[0], "module_id": p.module[0], "time_delta_s": delta_s}
-    )
+    """A heartbeat as the page sends it: with a chunk id."""
+    return json.dumps({
+        "content_id": p.lens[0], "lo_id": p.lo[0], "module_id": p.module[0], "time_delta_s": delta_s,
+        "chunk_id": random.randint(1, 2**53 - 1),
+    })
 
 
 def heartbeat_sql() -> str:
@@ -442,15 +453,17 @@ def free_port() -> int:
 
 @dataclass
 class ServerSettings:
-    app: str  # "tracker" or "bare"
+    app: str  # "tracker", "before" (tracker from the --before checkout) or "bare"
     workers: int
     worker_class: str
     threads: int
     keepalive: int
+    before: str | None = None  # the --before checkout, for app "before"
 
     def label(self) -> str:
         kind = self.worker_class if self.worker_class == "sync" else f"gthread x{self.threads}"
-        return f"{self.app}, {kind}, {self.workers} workers"
+        name = f"tracker before ({Path(self.before).name})" if self.app == "before" else self.app
+        return f"{name}, {kind}, {self.workers} workers"
 
 
 def gunicorn_command(settings: ServerSettings, port: int) -> list[str]:
@@ -469,6 +482,10 @@ def gunicorn_command(settings: ServerSettings, port: int) -> list[str]:
         command += ["--worker-tmp-dir", "/dev/shm"]  # gunicorn's advice: keep the liveness file in memory
     if settings.app == "bare":
         command += ["--pythonpath", str(BENCH_DIR), "bare_app:app"]
+    elif settings.app == "before":
+        # Its own wsgi.py and tracker package come first on the path; its migrations are not run:
+        # the database has this checkout's schema, which only adds to the older one.
+        command += ["--chdir", str(settings.before), "--pythonpath", str(settings.before), "wsgi:app"]
     else:
         command += ["wsgi:app"]
     return command
@@ -745,12 +762,12 @@ def pgbench_scripts(args, placements: list[Placement], workdir: Path) -> tuple[l
     expression that differs from the app's statement, where the token is a parameter.
     """
     sql = heartbeat_sql()
-    files, definitions = [], [f"burst_s={BURST_S}"]
+    files, definitions = [], [f"reach_s={BURST_S}"]
     now = datetime.now(timezone.utc)
-    definitions += [f"now={now.isoformat()}", f"now_ms={int(now.timestamp() * 1000)}"]
+    definitions += [f"now={now.isoformat()}", f"started_at={now.isoformat()}", f"now_ms={int(now.timestamp() * 1000)}"]
     for number, p in enumerate(placements):
         names = {"user_id": "NULL", "anonymous_token": token_sql(":learner::integer")}
-        for name in ("now", "now_ms", "delta", "burst_s"):
+        for name in ("now", "now_ms", "started_at", "delta", "reach_s", "chunk_id"):
             names[name] = f":{name}"
         for level in LEVELS:
             content_id, title = getattr(p, level)
@@ -759,7 +776,8 @@ def pgbench_scripts(args, placements: list[Placement], workdir: Path) -> tuple[l
         body = re.sub(r"%\((\w+)\)s", lambda m, names=names: names[m.group(1)], sql).strip()
         script = workdir / f"pgbench-heartbeat-{number}.sql"
         script.write_text(
-            f"\\set learner random(0, {args.learners - 1})\n\\set delta random(5, 60)\n{body};\n"
+            f"\\set learner random(0, {args.learners - 1})\n\\set delta random(5, 60)\n"
+            f"\\set chunk_id random(1, {2**53 - 1})\n{body};\n"
         )
         files += ["-f", f"{script}@1"]
     return files, definitions
@@ -1078,6 +1096,8 @@ def markdown_summary(report: dict) -> str:
             f" | {verdict(ratios['tracker_over_bare'] >= TARGET_RATIO)} |"
         ),
     ]
+    for label, ratio in ratios.get("over_before", {}).items():
+        lines.append(f"| tracker / tracker before, {label.split(', ', 1)[1]} (for information) | {ratio:.2f} | |")
     if ratios.get("tracker_over_pgbench") is not None:
         lines.append(f"| tracker/pgbench (for information) | {ratios['tracker_over_pgbench']:.2f} | |")
     for rt in report["round_trips"]:
@@ -1133,11 +1153,14 @@ def measure_all(args, placements_file: Path, workdir: Path) -> list[LoadResult]:
     """Every setting, `repeat` times; tracker and bare swap order each round, so drift hits both alike."""
     phases = []
     for round_number in range(args.repeat):
-        apps = ("tracker", "bare") if round_number % 2 == 0 else ("bare", "tracker")
+        apps = ("tracker", "bare") + (("before",) if args.before else ())
+        if round_number % 2:
+            apps = apps[::-1]
+        before = str(args.before) if args.before else None
         for worker_class in args.worker_classes:
             for workers in args.workers:
                 for app in apps:
-                    settings = ServerSettings(app, workers, worker_class, args.threads, args.keepalive)
+                    settings = ServerSettings(app, workers, worker_class, args.threads, args.keepalive, before)
                     phases.append(measure_server(args, settings, placements_file, workdir))
     return phases
 
@@ -1147,7 +1170,8 @@ def combine_phases(phases: list[LoadResult]) -> list[LoadResult]:
     groups: dict[tuple, list[LoadResult]] = {}
     for phase in phases:
         s = phase.settings
-        groups.setdefault((s["worker_class"], s["workers"], s["app"] != "tracker"), []).append(phase)
+        order = {"tracker": 0, "before": 1, "bare": 2}[s["app"]]
+        groups.setdefault((s["worker_class"], s["workers"], order), []).append(phase)
     return [combine(group) for _, group in sorted(groups.items(), key=lambda item: item[0])]
 
 
@@ -1188,7 +1212,7 @@ def run(args) -> dict:
         report["pgbench"] = run_pgbench(args, placements, workdir)
 
         print("SQL round trips (counting proxy):", flush=True)
-        for app in ("tracker", "bare"):
+        for app in ("tracker", "bare") + (("before",) if args.before else ()):
             settings = ServerSettings(**{**best.settings, "app": app})
             report["round_trips"].append(count_round_trips(args, settings, placements, placements_file, workdir))
 
@@ -1201,6 +1225,12 @@ def run(args) -> dict:
             r.label: r.rps / b.rps
             for r in report["runs"] if r.settings["app"] == "tracker"
             for b in report["runs"] if b.settings == {**r.settings, "app": "bare"} and b.rps
+        },
+        # tracker against the --before checkout, same settings, same rounds
+        "over_before": {
+            r.label: r.rps / b.rps
+            for r in report["runs"] if r.settings["app"] == "tracker"
+            for b in report["runs"] if b.settings == {**r.settings, "app": "before"} and b.rps
         },
     }
     report["failures"] = collect_failures(report)

@@ -180,6 +180,9 @@ ROUTES = [
     for_everyone("learn.export_csv", "GET", "/me/export.csv", shows=own_progress_csv),
     for_everyone("learn.confirm_delete", "GET", "/me/delete"),
     for_everyone("learn.delete", "POST", "/me/delete", Expect(303, goes_to="/me"), call="form", form_page="/me/delete"),
+    # The demo content plays no media file of its own, so there is none for anyone to fetch.
+    for_everyone("media.file", "GET", "/media/lenses/memory-in-three-stages.md",
+                 Expect(404, "No lens plays a media file called")),
     for_everyone("ops.healthz", "GET", "/healthz"),
     for_everyone("ops.readyz", "GET", "/readyz"),
     for_everyone("static", "GET", "/static/css/site.css"),

@@ -1,6 +1,10 @@
 """Completing a lens snapshots its time and, at once, completes its LO and module when they are done."""
 from datetime import datetime
 
+import pytest
+
+from conftest import csrf_token
+
 MODULE = "how-memory-works"
 # how-memory-works: LO 1 has three required lenses, LO 2 has one required and one optional lens,
 # LO 3 has two required lenses (an article and a chat).
@@ -168,3 +172,99 @@ def test_module_state_has_the_documented_shape(api, demo, make_learner):
     }
     assert (first["completed"], first["time_spent_s"], first["type"]) == (True, 30, "article")
     assert first["learning_outcome_id"] == str(module.outcomes[0].id)
+
+
+# --- Seconds the page had not sent yet go with the completion, and count before its snapshot ----
+
+
+def complete_with(client, learner, lens_name: str, demo, **fields):
+    body = {"content_id": str(demo.lenses_by_name[lens_name].id), "content_type": "lens", **fields}
+    return client.post("/api/progress/complete", json=body, headers=learner.headers)
+
+
+def test_seconds_sent_with_a_completion_are_credited_before_the_snapshot(client, api, demo, make_learner, progress_rows):
+    learner = make_learner()
+    api.heartbeat(learner, MODULE, LO1_LENSES[0], 30)
+    response = complete_with(client, learner, LO1_LENSES[0], demo, module_slug=MODULE, time_delta_s=12, chunk_id=77)
+    assert response.status_code == 200 and response.headers["X-Credited-Seconds"] == "12"
+    module = demo.modules_by_slug[MODULE]
+    rows = progress_rows(learner)
+    lens_row = rows[str(demo.lenses_by_name[LO1_LENSES[0]].id)]
+    assert (lens_row["total_time_spent_s"], lens_row["time_to_complete_s"]) == (42, 42)
+    assert rows[str(module.outcomes[0].id)]["total_time_spent_s"] == rows[str(module.id)]["total_time_spent_s"] == 42
+
+
+def test_a_completion_never_takes_the_clients_figure_as_its_snapshot(client, api, demo, make_learner, progress_rows):
+    """Seconds beyond the budget are not credited, so they are not in the snapshot either."""
+    learner = make_learner()
+    for _ in range(3):
+        api.heartbeat(learner, MODULE, LO1_LENSES[0], 60)  # the burst (120 s) is used up
+    response = complete_with(client, learner, LO1_LENSES[0], demo, module_slug=MODULE, time_delta_s=120)
+    credited = int(response.headers["X-Credited-Seconds"])
+    assert credited <= 2  # the wall-clock time since the heartbeats, no more
+    row = progress_rows(learner)[str(demo.lenses_by_name[LO1_LENSES[0]].id)]
+    assert row["time_to_complete_s"] == row["total_time_spent_s"] == 120 + credited
+
+
+def test_a_completion_sent_again_with_its_chunk_credits_its_seconds_once(client, demo, make_learner, progress_rows):
+    learner = make_learner()
+    first = complete_with(client, learner, LO1_LENSES[0], demo, module_slug=MODULE, time_delta_s=9, chunk_id=5)
+    again = complete_with(client, learner, LO1_LENSES[0], demo, module_slug=MODULE, time_delta_s=9, chunk_id=5)
+    assert (first.headers["X-Credited-Seconds"], again.headers["X-Credited-Seconds"]) == ("9", "0")
+    # The page's retry queue would send it as a heartbeat: still once.
+    lens = demo.lenses_by_name[LO1_LENSES[0]]
+    module = demo.modules_by_slug[MODULE]
+    retry = client.post("/api/progress/time", headers=learner.headers, json={
+        "content_id": str(lens.id), "lo_id": str(module.outcomes[0].id), "module_id": str(module.id),
+        "time_delta_s": 9, "chunk_id": 5, "backlog_age_s": 20,
+    })
+    assert retry.headers["X-Credited-Seconds"] == "0"
+    assert {row["total_time_spent_s"] for row in progress_rows(learner).values()} == {9}
+
+
+def test_a_lens_in_one_module_takes_its_seconds_without_a_module_slug(client, demo, make_learner, progress_rows):
+    learner = make_learner()
+    response = complete_with(client, learner, LO1_LENSES[0], demo, time_delta_s=15)
+    assert response.status_code == 200
+    assert sorted(row["total_time_spent_s"] for row in progress_rows(learner).values()) == [15, 15, 15]
+
+
+def test_a_refused_completion_credits_none_of_its_seconds(client, demo, make_learner, table_snapshot):
+    """A required chat lens without a message is refused (409): its seconds are not kept either."""
+    learner = make_learner()
+    before = table_snapshot()
+    response = complete_with(client, learner, OTHER_REQUIRED[-1], demo, module_slug=MODULE, time_delta_s=20, chunk_id=3)
+    assert response.status_code == 409
+    assert table_snapshot() == before
+
+
+def test_the_mark_complete_form_credits_the_seconds_the_page_fills_in(client, demo, progress_rows, make_learner):
+    """What tracker.js does: the form's hidden time_delta_s and chunk_id, posted by htmx."""
+    page = f"/modules/{MODULE}/{LO1_LENSES[0]}"
+    html = client.get(page).get_data(as_text=True)
+    assert 'name="time_delta_s"' in html and 'name="chunk_id"' in html and "data-tracker-completion" in html
+    token = client.get_cookie("tracker_anon").value
+    response = client.post(
+        f"{page}/complete", data={"csrf_token": csrf_token(client, page), "time_delta_s": "14", "chunk_id": "9001"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "after 14 s" in response.get_data(as_text=True)
+    rows = progress_rows(make_learner(token))
+    assert rows[str(demo.lenses_by_name[LO1_LENSES[0]].id)]["time_to_complete_s"] == 14
+
+
+@pytest.mark.parametrize("fields, named", [
+    ({"time_delta_s": "-3"}, "time_delta_s"),
+    ({"time_delta_s": "9999"}, "time_delta_s"),
+    ({"time_delta_s": "ten"}, "time_delta_s"),
+    ({"time_delta_s": "5", "chunk_id": "0"}, "chunk_id"),
+])
+def test_the_mark_complete_form_refuses_bad_seconds_and_completes_nothing(client, fields, named, table_snapshot):
+    page = f"/modules/{MODULE}/{LO1_LENSES[0]}"
+    token = csrf_token(client, page)
+    before = table_snapshot()
+    response = client.post(f"{page}/complete", data={"csrf_token": token, **fields}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert named in response.get_data(as_text=True)
+    assert table_snapshot() == before

@@ -99,3 +99,46 @@ def test_concurrent_completions_in_two_modules_complete_the_module_they_share_a_
         rows = progress_rows(learner)
         assert rows[str(spacing.outcomes[0].id)]["completed_at"] is not None, "the shared LO must complete"
         assert rows[str(spacing.id)]["completed_at"] is not None, "the module must complete"
+
+
+def test_the_same_chunk_sent_at_once_on_eight_connections_is_credited_once(new_api, demo, make_learner, progress_rows):
+    """A page that sends a chunk again while its first delivery still waits for a row lock.
+
+    At the default budget: the row lock makes each later delivery see the chunk id the first one
+    stored, on the lens, the LO and the module.
+    """
+    module = demo.modules_by_slug[MODULE]
+    section = next(s for s in module.sections if s.lens.name == LO1_LENSES[0])
+    body = {"content_id": str(section.lens.id), "lo_id": str(section.outcome.id), "module_id": str(module.id),
+            "time_delta_s": 30, "chunk_id": 424242}
+    for _ in range(20):
+        learner = make_learner()
+        start = threading.Barrier(8)
+
+        def send() -> tuple[int, int]:
+            client = new_api().client
+            start.wait()
+            response = client.post("/api/progress/time", json=body, headers=learner.headers)
+            return response.status_code, int(response.headers.get("X-Credited-Seconds", -1))
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda _: send(), range(8)))
+        assert {status for status, _ in answers} == {204}
+        assert sorted(credited for _, credited in answers) == [0] * 7 + [30], answers
+        assert sorted(row["total_time_spent_s"] for row in progress_rows(learner).values()) == [30, 30, 30]
+
+
+def test_concurrent_heartbeats_at_the_default_budget_credit_what_they_report(new_api, make_learner, progress_rows):
+    """8 threads on one learner and lens at the default burst: what the server says it credited is in the rows."""
+    learner = make_learner()
+
+    def send_heartbeats(seed: int) -> int:
+        api, rng = new_api(), random.Random(seed)
+        return sum(int(api.heartbeat(learner, MODULE, LO1_LENSES[0], rng.randint(1, 30)).headers["X-Credited-Seconds"])
+                   for _ in range(25))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        credited = sum(pool.map(send_heartbeats, range(8)))
+    totals = sorted(row["total_time_spent_s"] for row in progress_rows(learner).values())
+    assert totals == [credited] * 3
+    assert 120 <= credited <= 120 + 60  # the burst, plus the wall-clock time the test took, at most a minute

@@ -91,7 +91,8 @@ def test_each_lens_type_renders_its_content(client, demo):
     article = page(client, f"/modules/{MODULE}/{LO1_LENSES[0]}")
     assert "<h2>" in article and "<strong>" in article
     video = page(client, f"/modules/{MODULE}/focused-and-diffuse-thinking")
-    assert 'src="https://www.youtube-nocookie.com/embed/O96fE1E-rf8"' in video
+    # enablejsapi: the player tells the page when it plays and pauses (watching counts as activity)
+    assert 'src="https://www.youtube-nocookie.com/embed/O96fE1E-rf8?enablejsapi=1"' in video
     assert "Transcript" in video
     chat = page(client, f"/modules/{MODULE}/talk-through-how-memory-works")
     assert "Talk it through with the tutor" in chat

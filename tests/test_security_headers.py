@@ -21,6 +21,7 @@ EXPECTED_POLICY = {
     "style-src": "'self'",
     "img-src": "'self' data:",
     "connect-src": "'self'",
+    "media-src": "'self'",  # plus the sites the content plays media files from; the demo course has none
     "frame-src": "https://www.youtube-nocookie.com",
     "frame-ancestors": "'none'",
     "form-action": "'self'",

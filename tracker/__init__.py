@@ -66,7 +66,9 @@ def create_app(config: dict | None = None) -> Flask:
         chat_allowance_s=app.config["TRACKER_CHAT_ALLOWANCE_S"],
     )
     app.extensions["tracker.budget"] = Budget(
-        max_delta_s=app.config["TRACKER_MAX_DELTA_S"], burst_s=app.config["TRACKER_BURST_S"]
+        max_delta_s=app.config["TRACKER_MAX_DELTA_S"],
+        burst_s=app.config["TRACKER_BURST_S"],
+        max_backlog_s=app.config["TRACKER_MAX_BACKLOG_S"],
     )
     app.extensions["tracker.tutor"] = make_tutor(app.config)
     init_rate_limits(app)
@@ -85,6 +87,7 @@ def init_login(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from tracker import admin, api, auth, cli, errors, learn, ops
+    from tracker.learn import media
     from tracker.learn.render import register_template_helpers
 
     csrf = CSRFProtect(app)
@@ -93,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(learn.bp)
+    app.register_blueprint(media.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(ops.bp)

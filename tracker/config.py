@@ -5,6 +5,8 @@ from pathlib import Path
 
 from limits import parse_many
 
+from tracker.progress.model import MAX_BACKLOG_AGE_S
+
 DEMO_CONTENT_DIR = Path(__file__).parent / "demo_content"
 
 # (environment variable, default, minimum) for every integer setting.
@@ -13,6 +15,7 @@ INTEGER_SETTINGS = (
     ("TRACKER_INACTIVITY_TIMEOUT_S", 300, 1),
     ("TRACKER_MAX_DELTA_S", 120, 1),
     ("TRACKER_BURST_S", 120, 1),
+    ("TRACKER_MAX_BACKLOG_S", 6 * 3600, 0),
     ("TRACKER_CONTENT_CHECK_S", 2, 0),
     ("TRACKER_CHAT_ALLOWANCE_S", 600, 0),
     ("TRACKER_CHAT_MESSAGES_PER_MINUTE", 10, 1),
@@ -78,6 +81,8 @@ def load_settings(instance_path: str, environ=os.environ) -> dict:
         raise ConfigError(f"TRACKER_LOG_FORMAT must be json or text, got {settings['TRACKER_LOG_FORMAT']!r}")
     if settings["TRACKER_SECURE_COOKIES"] not in (0, 1):
         raise ConfigError(f"TRACKER_SECURE_COOKIES must be 0 or 1, got {settings['TRACKER_SECURE_COOKIES']}")
+    if settings["TRACKER_MAX_BACKLOG_S"] > MAX_BACKLOG_AGE_S:
+        raise ConfigError(f"TRACKER_MAX_BACKLOG_S must be at most {MAX_BACKLOG_AGE_S} (a year), got {settings['TRACKER_MAX_BACKLOG_S']}")
     if settings["TRACKER_LLM_BASE_URL"] and not settings["TRACKER_LLM_MODEL"]:
         raise ConfigError("TRACKER_LLM_BASE_URL is set, so TRACKER_LLM_MODEL must name the model to use")
     return settings

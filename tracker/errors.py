@@ -18,6 +18,7 @@ STATUS_BY_PROGRESS_ERROR = {
     progress.LensNotInModule: 404,
     progress.NotAPlacement: 422,
     progress.InvalidDelta: 422,
+    progress.OutOfRange: 422,
     progress.ChatNotStarted: 409,
 }
 

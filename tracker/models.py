@@ -110,6 +110,9 @@ class UserContentProgress(Base):
     credited_until_ms: Mapped[int | None] = mapped_column(BigInteger)
     # What the latest heartbeat credited; RETURNING cannot see the old total, so the statement records it.
     last_credit_s: Mapped[int | None] = mapped_column(Integer)
+    # The id of the last chunk of seconds credited here: a chunk sent again (its first answer was
+    # lost) carries the same id and is credited nothing.
+    last_chunk_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ChatSession(Base):

@@ -15,12 +15,27 @@ from flask import Flask
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from tracker.app_state import content_index
+
+class MediaSources:
+    """media-src: the app itself, and the sites the current content plays video or audio files from.
+
+    Talisman joins a non-string value when it writes each response's header, so the list follows
+    the content as it reloads, and stays as short as the content allows.
+    """
+
+    def __iter__(self):
+        yield "'self'"
+        yield from content_index().media_origins
+
+
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
     "img-src": "'self' data:",
     "connect-src": "'self'",
+    "media-src": MediaSources(),
     "frame-src": "https://www.youtube-nocookie.com",  # video lenses embed the privacy-enhanced player
     "frame-ancestors": "'none'",
     "form-action": "'self'",

@@ -216,39 +216,86 @@ def test_navigating_to_the_next_lens_sends_the_last_partial_interval(
         f"{totals(time_spent, first)[0]} s\nthis page now sends heartbeats for the second lens"))
 
 
-def test_offline_heartbeats_are_queued_and_delivered_once_back_online(
-    page, context, heartbeats, time_spent, wait_until, screenshot, index, lens_url
+@pytest.mark.app_config(TRACKER_MAX_DELTA_S=5)
+def test_offline_seconds_are_queued_in_chunks_and_delivered_once_back_online(
+    page, context, heartbeats, received, time_spent, wait_until, screenshot, index, lens_url
 ):
     lens = ids(index, MODULE, FIRST)
     page.goto(lens_url(MODULE, FIRST))
     stay_active(page, lambda: any(h.delivered for h in heartbeats.all), message="a first delivered heartbeat")
 
+    # Offline, the page sends nothing: the seconds go to the queue, in chunks of at most max-delta
+    # (5 s here), never yet sent, each with its own id and the moment its oldest second was accrued.
     context.set_offline(True)
-    stay_active(page, lambda: sum(h.failure is not None for h in heartbeats.all) >= 2,
-                message="two heartbeats to fail offline")
+    sent_before = len(heartbeats)
+    stay_active(page, lambda: sum(e["seconds"] for e in page.evaluate("tracker.queue()")) >= 12,
+                message="12 s queued offline")
     queue = page.evaluate("tracker.queue()")
-    failed = sum(h.seconds for h in heartbeats.all if h.failure is not None)
-    assert len(queue) == 1 and {key: queue[0][key] for key in lens} == lens, queue
-    assert queue[0]["seconds"] == failed  # coalesced into one entry for the lens
+    assert len(heartbeats) == sent_before, "nothing is sent while offline"
+    assert all({key: entry[key] for key in lens} == lens for entry in queue), queue
+    assert all(1 <= entry["seconds"] <= 5 and not entry["sent"] for entry in queue), queue
+    assert len({entry["chunk_id"] for entry in queue}) == len(queue)
+    assert [e["accrued_at"] for e in queue] == sorted(e["accrued_at"] for e in queue), "oldest first"
+    queued = sum(entry["seconds"] for entry in queue)
     screenshot(page, "tracking-offline-queued", note=(
-        f"offline: {sum(h.failure is not None for h in heartbeats.all)} heartbeats failed, "
-        f"{failed} s kept in localStorage\n{state(page)}"))
+        f"offline: nothing sent, {queued} s kept in localStorage in {len(queue)} chunks of at most 5 s\n{state(page)}"))
 
     context.set_offline(False)
     stay_active(page, lambda: page.evaluate("tracker.queue()") == [], message="the queue to empty")
-    # The queued seconds went out again as keepalive fetches, each delivered once.
-    retries = [h for h in heartbeats.all if h.resource_type == "fetch"]
-    wait_until(lambda: all(h.status for h in retries), page=page, message="the retries to be answered")
-    assert sum(h.seconds for h in retries if h.delivered) == failed
-    # Nothing lost and nothing doubled: the rows hold exactly what was delivered.
-    delivered = lambda: heartbeats.seconds(delivered_only=True)
-    wait_until(lambda: totals(time_spent, lens) == (delivered(),) * 3, page=page,
-               message="the rows to hold every delivered second")
-    sent_ok = sum(h.seconds for h in heartbeats.all if h.resource_type == "xhr" and h.delivered)
-    assert totals(time_spent, lens)[0] == sent_ok + failed
+    retries = [r for r in received if r.content_type == "application/json" and "backlog_age_s" in r.body]
+    wait_until(lambda: all(r.status for r in retries), page=page, message="the retries to be answered")
+    # Each queued chunk went out once, oldest first, with its id and its age, and was credited in full.
+    assert [r.body["chunk_id"] for r in retries][:len(queue)] == [e["chunk_id"] for e in queue]
+    assert [r.body["backlog_age_s"] for r in retries] == sorted((r.body["backlog_age_s"] for r in retries), reverse=True)
+    assert all(r.status == 204 and r.credited == r.seconds for r in retries), retries
+    # Nothing lost and nothing doubled: the rows hold exactly what the server credited.
+    wait_until(lambda: all(r.status for r in received), page=page, message="every heartbeat answered")
+    credited = lambda: sum(r.credited or 0 for r in received)
+    wait_until(lambda: totals(time_spent, lens) == (credited(),) * 3, page=page,
+               message="the rows to hold every credited second")
+    assert sum(r.seconds for r in received if r.status == 204) == credited()
     screenshot(page, "tracking-back-online", note=(
-        f"back online: the {failed} queued s went out in {len(retries)} retry request(s), each delivered once\n"
-        f"{state(page)}\n{rows_note(time_spent, lens)} = {sent_ok} s live + {failed} s retried"))
+        f"back online: the {queued} queued s went out as {len(retries)} chunk(s), oldest first, each credited once\n"
+        f"{state(page)}\n{rows_note(time_spent, lens)}"))
+
+
+@pytest.mark.app_config(TRACKER_HEARTBEAT_INTERVAL_S=2, TRACKER_INACTIVITY_TIMEOUT_S=30)
+def test_a_heartbeat_whose_answer_is_lost_is_sent_again_and_credited_once(
+    page, heartbeats, received, time_spent, wait_until, screenshot, index, lens_url
+):
+    """The server credits a heartbeat, the answer never reaches the page, the page sends it again."""
+    lens = ids(index, MODULE, FIRST)
+    lost = []
+
+    def lose_the_answer(route):
+        if route.request.resource_type == "xhr" and len(lost) < 2:
+            route.fetch()  # it reaches the server, which credits it ...
+            lost.append(route.request.post_data)
+            route.abort("connectionreset")  # ... and the page sees the connection drop
+        else:
+            route.continue_()
+
+    page.route("**/api/progress/time", lose_the_answer)
+    page.goto(lens_url(MODULE, FIRST))
+    stay_active(page, lambda: len(lost) == 2 and page.evaluate("tracker.queue()") == []
+                and any(r.body.get("backlog_age_s") is not None for r in received),
+                message="two lost answers, and their chunks sent again", timeout=30)
+    wait_until(lambda: all(r.status for r in received), page=page, message="every heartbeat answered")
+
+    by_chunk = {}
+    for r in received:
+        by_chunk.setdefault(int(r.body["chunk_id"]), []).append(r)  # a string in a form, a number in JSON
+    repeated = {chunk: rs for chunk, rs in by_chunk.items() if len(rs) > 1}
+    assert len(repeated) >= 1, by_chunk
+    for chunk, deliveries in repeated.items():
+        assert [r.credited for r in deliveries] == [deliveries[0].seconds] + [0] * (len(deliveries) - 1), deliveries
+    credited = sum(r.credited or 0 for r in received)
+    wait_until(lambda: totals(time_spent, lens) == (credited,) * 3, page=page, message="the rows to hold each chunk once")
+    assert credited == sum(rs[0].seconds for rs in by_chunk.values())  # every chunk once, none twice
+    assert any("credited 0 of the" in m for m in page.console_messages), page.console_messages
+    screenshot(page, "tracking-lost-answer", note=(
+        f"{len(lost)} answers lost on the way back: {len(repeated)} chunk(s) sent again, credited 0 the second time\n"
+        f"{rows_note(time_spent, lens)} = each chunk once"))
 
 
 @pytest.mark.app_config(TRACKER_MAX_DELTA_S=60, TRACKER_BURST_S=1000)

@@ -10,13 +10,14 @@ from functools import lru_cache
 from flask import current_app, jsonify
 
 from tracker.chat import MAX_MESSAGE_CHARS
+from tracker.progress.model import MAX_BACKLOG_AGE_S, MAX_CHUNK_ID
 
 from . import bp
 from .body import MAX_TEXT_LENGTH
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 JSON_BODY_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
-LEARNER = [{"anonymousToken": []}, {"anonymousTokenQuery": []}, {"anonymousCookie": []}, {"session": []}]
+LEARNER = [{"anonymousToken": []}, {"anonymousCookie": []}, {"session": []}]
 
 
 def ref(name: str) -> dict:
@@ -82,6 +83,13 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+CHUNK_ID = {
+    "type": "integer", "minimum": 1, "maximum": MAX_CHUNK_ID,
+    "description": "the client's id for these seconds; the same chunk sent again (an answer was lost) is credited"
+                   " nothing, so a client may retry freely",
+}
+
+
 def schemas(max_delta_s: int) -> dict:
     time_fields = {
         "completed": {"type": "boolean"},
@@ -113,6 +121,13 @@ def schemas(max_delta_s: int) -> dict:
                 "time_delta_s": {"type": "integer", "minimum": 1, "maximum": max_delta_s},
                 "lo_id": uuid("the learning outcome the lens is placed in; also credited"),
                 "module_id": uuid("the module the lens is placed in; also credited"),
+                "chunk_id": CHUNK_ID,
+                "backlog_age_s": {
+                    "type": "integer", "minimum": 0, "maximum": MAX_BACKLOG_AGE_S,
+                    "description": "for seconds that could not be sent at the time: how many seconds ago the oldest"
+                                   " of them was accrued, by the client's clock. Credited in full up to"
+                                   " TRACKER_MAX_BACKLOG_S; older backlogs are credited nothing (204, X-Credited-Seconds: 0)",
+                },
             },
             "required": ["content_id", "time_delta_s"],
         },
@@ -127,6 +142,13 @@ def schemas(max_delta_s: int) -> dict:
                     "type": "string", "minLength": 1, "maxLength": MAX_TEXT_LENGTH,
                     "description": "complete the lens in this module only; without it, in every module that holds it",
                 },
+                "time_delta_s": {
+                    "type": "integer", "minimum": 0, "maximum": max_delta_s, "default": 0,
+                    "description": "active seconds not yet sent, credited to the lens, its LO and module (of"
+                                   " module_slug, needed when several modules hold the lens) within the heartbeat's"
+                                   " budget before the completion snapshots time_to_complete_s",
+                },
+                "chunk_id": CHUNK_ID,
             },
             "required": ["content_id", "content_type"],
         },
@@ -137,7 +159,8 @@ def schemas(max_delta_s: int) -> dict:
                 "contentId": uuid("a lens of the module"),
                 "timeSpentS": {
                     "type": "integer", "minimum": 0, "maximum": max_delta_s, "default": 0,
-                    "description": "active seconds to credit; 0 credits nothing",
+                    "description": "active seconds to credit; 0 credits nothing. With completed, they are"
+                                   " credited before the completion snapshots time_to_complete_s",
                 },
                 "completed": {"type": "boolean", "default": False, "description": "also complete the lens"},
             },
@@ -221,7 +244,9 @@ def paths() -> dict:
                 "security": LEARNER,
                 "requestBody": request_body("Completion"),
                 "responses": {
-                    "200": json_response("completed (or already complete)", ref("CompletionResult")),
+                    "200": json_response(
+                        "completed (or already complete); X-Credited-Seconds when time was sent", ref("CompletionResult"), CREDITED
+                    ),
                     **errors(*write_errors, 409),
                 },
             }
@@ -301,7 +326,7 @@ def document(max_delta_s: int, max_body_bytes: int, session_cookie: str) -> dict
             "description": (
                 "Learner progress: time and completion per lens, learning outcome and module, and the tutor chat."
                 " The learner is the logged-in user, or else the anonymous token (a UUID) from the"
-                " X-Anonymous-Token header, the anonymous_token query parameter or the tracker_anon cookie."
+                " X-Anonymous-Token header or the tracker_anon cookie (never the URL, which access logs keep)."
                 " Bodies may be JSON, form-encoded, or JSON sent as text/plain (navigator.sendBeacon)."
                 " Every error is JSON, {\"error\": \"...\", \"status\": N}, and writes nothing;"
                 " a method a path does not list gets 405."
@@ -313,10 +338,6 @@ def document(max_delta_s: int, max_body_bytes: int, session_cookie: str) -> dict
             "responses": responses,
             "securitySchemes": {
                 "anonymousToken": {"type": "apiKey", "in": "header", "name": "X-Anonymous-Token"},
-                "anonymousTokenQuery": {
-                    "type": "apiKey", "in": "query", "name": "anonymous_token",
-                    "description": "for navigator.sendBeacon, which cannot set headers",
-                },
                 "anonymousCookie": {"type": "apiKey", "in": "cookie", "name": "tracker_anon"},
                 "session": {
                     "type": "apiKey", "in": "cookie", "name": session_cookie,

@@ -20,11 +20,13 @@ def record_time():
     body = RequestBody.read()
     lens_id, delta_s = body.uuid("content_id"), body.integer("time_delta_s")
     lo_id, module_id = body.uuid("lo_id", required=False), body.uuid("module_id", required=False)
+    backlog_age_s, chunk_id = body.integer("backlog_age_s", required=False), body.integer("chunk_id", required=False)
     # The heartbeat is one INSERT ... ON CONFLICT statement, atomic on its own: no BEGIN/COMMIT needed.
     with single_statement() as conn:
         credited = progress.record_heartbeat(
             conn, content_index(), learner, budget(),
             lens_id=lens_id, delta_s=delta_s, lo_id=lo_id, module_id=module_id,
+            backlog_age_s=backlog_age_s, chunk_id=chunk_id,
         )
     return "", 204, {"X-Credited-Seconds": str(credited)}
 
@@ -41,9 +43,14 @@ def complete():
             "content_type must be 'lens': learning outcomes and modules complete when their lenses do"
         )
     module_slug = body.text("module_slug", required=False)
+    pending_s, chunk_id = body.integer("time_delta_s", required=False) or 0, body.integer("chunk_id", required=False)
     with transaction() as conn:
-        result = progress.complete_lens(conn, content_index(), learner, lens_id=lens_id, module_slug=module_slug)
-    return jsonify(completion_payload(result, single_module=module_slug is not None))
+        result = progress.complete_lens(
+            conn, content_index(), learner, lens_id=lens_id, module_slug=module_slug,
+            pending_s=pending_s, chunk_id=chunk_id, budget=budget(),
+        )
+    headers = {} if result["credited_s"] is None else {"X-Credited-Seconds": str(result["credited_s"])}
+    return jsonify(completion_payload(result, single_module=module_slug is not None)), 200, headers
 
 
 def completion_payload(result: dict, single_module: bool) -> dict:

@@ -1,12 +1,26 @@
-"""How long a lens should take: reading time, plus the video's length, plus an allowance for chats."""
+"""How long a lens should take: the author's estimate, or reading, watching and chatting time.
+
+- An article is its reading time: words at 200 a minute.
+- A video is its length. Its transcript is read instead of, or while, watching, so it adds
+  nothing; text beyond the transcript (what to look out for, questions afterwards) adds its
+  reading time. The transcript is the section under a heading that starts with "Transcript" (each
+  such section, if there are several), or the whole text when there is no such heading.
+- A chat is its opening prompt's reading time plus an allowance for the conversation.
+- `estimate_minutes` in a lens's front matter wins over all of these.
+"""
 import math
-from functools import lru_cache
 import re
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
 
 from .model import Lens
 
 WORDS_PER_MINUTE = 200
 WORD = re.compile(r"\w+")
+NEWLINE = re.compile(r"\r\n?")
+# Headings as the page renders them: a "# comment" line in a code block is not one.
+markdown = MarkdownIt("commonmark")
 
 
 @lru_cache(maxsize=4096)
@@ -14,12 +28,50 @@ def word_count(text: str) -> int:
     return len(WORD.findall(text))
 
 
+def reading_s(text: str) -> int:
+    return math.ceil(word_count(text) * 60 / WORDS_PER_MINUTE)
+
+
+@lru_cache(maxsize=1024)
+def headings(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(first line, level, title) of each heading of a Markdown text whose newlines are "\n"."""
+    tokens = markdown.parse(text)
+    return tuple(
+        (token.map[0], int(token.tag[1]), title.content.strip())
+        for token, title in zip(tokens, tokens[1:])
+        if token.type == "heading_open"
+    )
+
+
+def is_transcript(title: str) -> bool:
+    return title.lower().startswith("transcript")
+
+
+@lru_cache(maxsize=1024)
+def beyond_transcript(body: str) -> str:
+    """The text of a video lens that is not its transcript."""
+    text = NEWLINE.sub("\n", body)
+    lines, found = text.split("\n"), headings(text)
+    transcript = set()
+    for i, (line, level, title) in enumerate(found):
+        if is_transcript(title):
+            end = next((later for later, deeper, _ in found[i + 1:] if deeper <= level), len(lines))
+            transcript.update(range(line, end))
+    return "\n".join(line for n, line in enumerate(lines) if n not in transcript) if transcript else ""
+
+
+def has_transcript_heading(body: str) -> bool:
+    return any(is_transcript(title) for _, _, title in headings(NEWLINE.sub("\n", body)))
+
+
 def estimate_s(lens: Lens, chat_allowance_s: int) -> int:
     """Estimated seconds for one lens."""
-    reading_s = math.ceil(word_count(lens.body) * 60 / WORDS_PER_MINUTE)
-    video_s = lens.duration_s or 0
+    if lens.estimate_minutes is not None:
+        return max(1, round(lens.estimate_minutes * 60))  # 0.001 minutes is still some time
+    if lens.type == "video":
+        return (lens.duration_s or 0) + reading_s(beyond_transcript(lens.body))
     chat_s = chat_allowance_s if lens.type == "chat" else 0
-    return reading_s + video_s + chat_s
+    return reading_s(lens.body) + chat_s
 
 
 def about_minutes(seconds: int) -> int:

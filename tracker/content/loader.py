@@ -5,14 +5,20 @@ with the file and the field it is in, so an author can fix it without reading co
 """
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import frontmatter
 import yaml
 
-from .model import LENS_TYPES, ContentIndex, Course, Lens, LensRef, Module, ModuleRef, Outcome
+from .model import AUDIO_FILE_TYPES, LENS_TYPES, VIDEO_FILE_TYPES, ContentIndex, Course, Lens, LensRef, Module, ModuleRef, Outcome
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# The host of a web address, with no user name, password or anything else that is not part of an
+# origin: a media file's origin goes into the Content-Security-Policy header as it is written.
+LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+WEB_HOST = re.compile(rf"^(\[[0-9A-Fa-f:.]+\]|{LABEL}(\.{LABEL})*)(:[0-9]{{1,5}})?$")
 
 
 class ContentError(ValueError):
@@ -99,6 +105,14 @@ class Fields:
             raise self.error(name, f"must be a positive whole number of seconds, got {value!r}")
         return value
 
+    def positive_number(self, name: str) -> float | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 10_000:
+            raise self.error(name, f"must be a positive number of minutes below 10000, got {value!r}")
+        return float(value)
+
     def flag(self, name: str) -> bool:
         value = self.data.get(name, False)
         if not isinstance(value, bool):
@@ -130,12 +144,13 @@ def read_lens(root: Path, path: Path, ids: UuidRegistry) -> Lens:
     where = path.relative_to(root)
     metadata, body = read_document(root, path)
     fields = Fields(where, metadata)
-    fields.only("id", "title", "type", "tldr", "video_url", "duration_s", "tutor_instructions")
+    fields.only("id", "title", "type", "tldr", "video_url", "duration_s", "tutor_instructions", "estimate_minutes")
     check_name(where, "file name", path.stem)
     lens_type = fields.text("type")
     if lens_type not in LENS_TYPES:
         raise fields.error("type", f"unknown type {lens_type!r} (expected one of: {', '.join(LENS_TYPES)})")
     is_video, is_chat = lens_type == "video", lens_type == "chat"
+    video_url = fields.text("video_url", required=is_video)
     return Lens(
         id=ids.claim(fields, "id"),
         name=path.stem,
@@ -143,10 +158,43 @@ def read_lens(root: Path, path: Path, ids: UuidRegistry) -> Lens:
         type=lens_type,
         body=body,
         tldr=fields.text("tldr", required=False),
-        video_url=fields.text("video_url", required=is_video),
+        video_url=video_url,
         duration_s=fields.positive_int("duration_s") if is_video else None,
         tutor_instructions=fields.text("tutor_instructions", required=is_chat),
+        estimate_minutes=fields.positive_number("estimate_minutes"),
+        media_file=local_media_file(root, fields, video_url) if is_video else None,
     )
+
+
+def local_media_file(root: Path, fields: Fields, video_url: str) -> str | None:
+    """A video_url that is not a web address names a media file in the content directory."""
+    if URL_SCHEME.match(video_url) or video_url.startswith("//"):
+        check_web_address(fields, video_url)
+        return None
+    if not video_url.lower().endswith(VIDEO_FILE_TYPES + AUDIO_FILE_TYPES):
+        kinds = ", ".join(VIDEO_FILE_TYPES + AUDIO_FILE_TYPES)
+        raise fields.error("video_url", f"a file in the content directory must be a video or audio file ({kinds}), got {video_url!r}")
+    if Path(video_url).is_absolute():
+        raise fields.error("video_url", f"must be a path relative to the content directory, got {video_url!r}")
+    try:
+        file = (root / video_url).resolve()
+        found = file.is_relative_to(root.resolve()) and file.is_file()
+    except (OSError, ValueError):  # a name the file system cannot take: too long, or with a NUL
+        found = False
+    if not found:
+        raise fields.error("video_url", f"{video_url!r} is not a file in the content directory")
+    return file.relative_to(root.resolve()).as_posix()
+
+
+def check_web_address(fields: Fields, url: str) -> None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [ in the host
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https"):
+        raise fields.error("video_url", f"must be an http(s) address or a file in the content directory, got {url!r}")
+    if not WEB_HOST.match(parts.netloc):
+        raise fields.error("video_url", f"must be a web address with a plain host name, got {url!r}")
 
 
 def read_module(root: Path, path: Path, lenses: dict[str, Lens], ids: UuidRegistry) -> Module:

@@ -1,11 +1,23 @@
 """The immutable content index: courses, modules, learning outcomes (LOs) and lenses."""
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Mapping
+from urllib.parse import urlsplit
 from uuid import UUID
 
 LENS_TYPES = ("article", "video", "chat")
+# A video lens whose video_url ends in one of these plays in the page's own <video> or <audio>.
+VIDEO_FILE_TYPES = (".mp4", ".webm", ".ogv", ".mov", ".m4v")
+AUDIO_FILE_TYPES = (".mp3", ".ogg", ".oga", ".opus", ".m4a", ".wav", ".flac")
+
+YOUTUBE_ID = re.compile(r"(?:youtube\.com/(?:watch\?(?:.*&)?v=|embed/)|youtu\.be/)([A-Za-z0-9_-]{11})")
+
+
+def youtube_id(url: str | None) -> str | None:
+    match = YOUTUBE_ID.search(url or "")
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)
@@ -19,6 +31,21 @@ class Lens:
     video_url: str | None = None
     duration_s: int | None = None
     tutor_instructions: str | None = None
+    estimate_minutes: float | None = None  # the author's estimate, which wins over the computed one
+    media_file: str | None = None  # a video_url that is a file in the content directory: its path there
+
+    @cached_property
+    def media_kind(self) -> str | None:
+        """How a video lens plays: "youtube" (embedded), "video" or "audio" (the page's own player), "link"."""
+        if self.type != "video":
+            return None
+        # A file of the content directory is a path, not a URL: "clip#2.webm" has no fragment.
+        path = (self.media_file or urlsplit(self.video_url or "").path).lower()
+        if path.endswith(VIDEO_FILE_TYPES):
+            return "video"
+        if path.endswith(AUDIO_FILE_TYPES):
+            return "audio"
+        return "youtube" if youtube_id(self.video_url) else "link"
 
 
 @dataclass(frozen=True)
@@ -109,6 +136,8 @@ class ContentIndex:
     lenses_by_name: Mapping[str, Lens] = field(init=False)
     outcomes_by_id: Mapping[UUID, Outcome] = field(init=False)
     placements_by_lens_id: Mapping[UUID, tuple[Placement, ...]] = field(init=False)
+    media_files: frozenset[str] = field(init=False)  # files of the content directory that lenses play
+    media_origins: tuple[str, ...] = field(init=False)  # other sites that lenses play media files from
 
     def __post_init__(self):
         placements: dict[UUID, list[Placement]] = {}
@@ -128,6 +157,10 @@ class ContentIndex:
         }
         for name, mapping in frozen.items():
             object.__setattr__(self, name, MappingProxyType(mapping))
+        played = [lens for lens in self.lenses if lens.media_kind in ("video", "audio")]
+        object.__setattr__(self, "media_files", frozenset(lens.media_file for lens in played if lens.media_file))
+        origins = {f"{url.scheme}://{url.netloc}" for url in (urlsplit(lens.video_url) for lens in played if not lens.media_file)}
+        object.__setattr__(self, "media_origins", tuple(sorted(origins)))
 
     def placements_of(self, lens_id: UUID) -> tuple[Placement, ...]:
         return self.placements_by_lens_id.get(lens_id, ())

@@ -1,5 +1,4 @@
 """Turn content into safe HTML, and small formatting helpers for templates."""
-import re
 from datetime import datetime
 from functools import lru_cache
 
@@ -7,10 +6,11 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from tracker.content.model import youtube_id
+
 # Raw HTML in content is not rendered, and the result is sanitised again: content files,
 # and later tutor answers, never get to run script or style in a learner's page.
 markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-YOUTUBE_ID = re.compile(r"(?:youtube\.com/(?:watch\?(?:.*&)?v=|embed/)|youtu\.be/)([A-Za-z0-9_-]{11})")
 
 
 @lru_cache(maxsize=1024)
@@ -19,9 +19,13 @@ def render_markdown(text: str) -> Markup:
 
 
 def youtube_embed_url(url: str | None) -> str | None:
-    """The privacy-enhanced embed address of a YouTube video, or None for other URLs."""
-    match = YOUTUBE_ID.search(url or "")
-    return f"https://www.youtube-nocookie.com/embed/{match.group(1)}" if match else None
+    """The privacy-enhanced embed address of a YouTube video, or None for other URLs.
+
+    enablejsapi=1 makes the player report playing and pausing to the page by postMessage
+    (tracker.js counts watching as activity); no YouTube script is loaded into the page.
+    """
+    video_id = youtube_id(url)
+    return f"https://www.youtube-nocookie.com/embed/{video_id}?enablejsapi=1" if video_id else None
 
 
 def duration(seconds: int | None) -> str:
@@ -38,7 +42,7 @@ def day(moment: datetime | None) -> str:
 
 
 def register_template_helpers(app) -> None:
-    from tracker.content.estimates import about_minutes
+    from tracker.content.estimates import about_minutes, has_transcript_heading
 
     app.jinja_env.filters.update(markdown=render_markdown, duration=duration, day=day, about_minutes=about_minutes)
-    app.jinja_env.globals.update(youtube_embed_url=youtube_embed_url)
+    app.jinja_env.globals.update(youtube_embed_url=youtube_embed_url, has_transcript_heading=has_transcript_heading)

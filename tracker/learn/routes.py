@@ -2,7 +2,8 @@
 from flask import abort, current_app, redirect, render_template, request, url_for
 
 from tracker import chat, progress
-from tracker.app_state import content_index
+from tracker.api.body import RequestBody
+from tracker.app_state import budget, content_index
 from tracker.auth.late_claims import claim_late_anonymous_progress
 from tracker.db import transaction
 from tracker.identity import current_learner, give_visitor_a_token, set_anonymous_cookie
@@ -75,6 +76,7 @@ def lens(slug: str, lens_ref: str):
             "interval_s": current_app.config["TRACKER_HEARTBEAT_INTERVAL_S"],
             "inactivity_timeout_s": current_app.config["TRACKER_INACTIVITY_TIMEOUT_S"],
             "max_delta_s": current_app.config["TRACKER_MAX_DELTA_S"],
+            "max_backlog_s": current_app.config["TRACKER_MAX_BACKLOG_S"],
         },
     )
 
@@ -82,10 +84,19 @@ def lens(slug: str, lens_ref: str):
 @bp.post("/modules/<slug>/<lens_ref>/complete")
 @completion_limits
 def complete(slug: str, lens_ref: str):
-    """Mark a lens complete; htmx gets the new state of the lens, outline and progress bar at once."""
+    """Mark a lens complete; htmx gets the new state of the lens, outline and progress bar at once.
+
+    The form carries the active seconds the page had not sent yet (tracker.js fills them in), so
+    that the completion's time_to_complete_s includes them.
+    """
     module, section = find_section(slug, lens_ref)
+    body = RequestBody.read()
+    pending_s, chunk_id = body.integer("time_delta_s", required=False) or 0, body.integer("chunk_id", required=False)
     with transaction() as conn:
-        result = progress.complete_lens(conn, content_index(), current_learner(), lens_id=section.lens.id, module_slug=slug)
+        result = progress.complete_lens(
+            conn, content_index(), current_learner(), lens_id=section.lens.id, module_slug=slug,
+            pending_s=pending_s, chunk_id=chunk_id, budget=budget(),
+        )
     if not wants_fragment():
         return redirect(url_for("learn.lens", slug=slug, lens_ref=section.lens.name), code=303)
     state = result["modules"][0]

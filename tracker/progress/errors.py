@@ -33,5 +33,13 @@ class InvalidDelta(ProgressError):
         return f"{field} must be a whole number of seconds from 1 to {self.max_delta_s}, got {shown}"
 
 
+class OutOfRange(ProgressError):
+    """A number a client sent (a backlog age, a chunk id) is outside the range it may take."""
+
+    def __init__(self, field: str, value: int, low: int, high: int):
+        shown = value if abs(value) < 10**18 else "a huge number"
+        super().__init__(f"{field} must be a whole number from {low} to {high}, got {shown}")
+
+
 class ChatNotStarted(ProgressError):
     """A required chat lens cannot be completed before the learner has written to the tutor in it."""

@@ -4,7 +4,7 @@ No Flask here. Every function takes a SQLAlchemy connection and runs inside the 
 transaction, takes plain values, returns plain data, and raises the domain errors of
 `tracker.progress.errors`.
 """
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import Connection, select
@@ -12,9 +12,9 @@ from sqlalchemy import Connection, select
 from tracker.content import ContentIndex
 
 from .chats import has_written_to_tutor
-from .errors import ChatNotStarted, InvalidDelta, LensNotInModule
+from .errors import ChatNotStarted, InvalidDelta, LensNotInModule, NotAPlacement, OutOfRange
 from .lookup import find_lens, find_module, find_placement, placements_in
-from .model import Budget, Learner, as_utc, owned_by, progress, utc_now
+from .model import MAX_BACKLOG_AGE_S, MAX_CHUNK_ID, Budget, Learner, as_utc, owned_by, progress, utc_now
 from .state import module_state
 from .statements import COMPLETE_ROW, LEVELS_IN_LOCK_ORDER, LOCK_LEARNER, execute_heartbeat, lock_row_statement, owner_kind
 
@@ -29,11 +29,17 @@ def record_heartbeat(
     delta_s: int,
     lo_id: UUID | None = None,
     module_id: UUID | None = None,
+    backlog_age_s: int | None = None,
+    chunk_id: int | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Credit active seconds to the lens and, when given, its LO and module; return the lens's credit."""
-    if not 1 <= delta_s <= budget.max_delta_s:
-        raise InvalidDelta(delta_s, budget.max_delta_s)
+    """Credit active seconds to the lens and, when given, its LO and module; return the lens's credit.
+
+    `backlog_age_s`: for seconds the page could not deliver at the time, how many seconds ago
+    the oldest of them was accrued (by the page's clock, so the two clocks need not agree).
+    `chunk_id`: the page's id for these seconds; the same chunk sent again is credited nothing.
+    """
+    check_heartbeat(budget, delta_s, backlog_age_s, chunk_id)
     lens = find_lens(index, lens_id)
     placement = find_placement(index, lens, lo_id, module_id)
     targets = {"lens": (lens.id, lens.title)}
@@ -41,18 +47,34 @@ def record_heartbeat(
         targets["lo"] = (placement.outcome.id, placement.outcome.title)
     if module_id is not None:
         targets["module"] = (placement.module.id, placement.module.title)
-    return credit_rows(conn, learner, budget, targets, delta_s, now or utc_now())
+    return credit_rows(conn, learner, budget, targets, delta_s, backlog_age_s, chunk_id, now or utc_now())
 
 
-def credit_rows(conn, learner, budget, targets: dict, delta_s: int, now: datetime) -> int:
+def check_heartbeat(budget: Budget, delta_s: int, backlog_age_s: int | None, chunk_id: int | None) -> None:
+    if not 1 <= delta_s <= budget.max_delta_s:
+        raise InvalidDelta(delta_s, budget.max_delta_s)
+    if backlog_age_s is not None and not 0 <= backlog_age_s <= MAX_BACKLOG_AGE_S:
+        raise OutOfRange("backlog_age_s", backlog_age_s, 0, MAX_BACKLOG_AGE_S)
+    if chunk_id is not None and not 1 <= chunk_id <= MAX_CHUNK_ID:
+        raise OutOfRange("chunk_id", chunk_id, 1, MAX_CHUNK_ID)
+
+
+def credit_rows(conn, learner, budget, targets: dict, delta_s: int, backlog_age_s, chunk_id, now: datetime) -> int:
+    """Run the heartbeat statement over the target rows; a backlog too old to credit writes nothing."""
+    reach_s = budget.reach_s(backlog_age_s)
+    if reach_s is None:
+        return 0
     levels = tuple(level for level in LEVELS_IN_LOCK_ORDER if level in targets)
     params = {
         "user_id": learner.user_id,
         "anonymous_token": learner.anonymous_token,
         "now": now,
         "now_ms": int(now.timestamp() * 1000),
+        # A row first made by a backlog started when its oldest second was accrued.
+        "started_at": now - timedelta(seconds=backlog_age_s or 0),
         "delta": delta_s,
-        "burst_s": budget.burst_s,
+        "reach_s": reach_s,
+        "chunk_id": chunk_id,
     }
     for level in levels:
         params[f"{level}_id"], params[f"{level}_title"] = targets[level]
@@ -67,14 +89,33 @@ def complete_lens(
     *,
     lens_id: UUID,
     module_slug: str | None = None,
+    pending_s: int = 0,
+    chunk_id: int | None = None,
+    budget: Budget | None = None,
     now: datetime | None = None,
 ) -> dict:
-    """Complete a lens and propagate to its LOs and modules; return the lens's completion and module states."""
+    """Complete a lens and propagate to its LOs and modules; return the lens's completion and module states.
+
+    `pending_s`: active seconds the page had not sent yet (with their `chunk_id`), credited to
+    the lens, its LO and its module through the heartbeat's budget before the completion takes
+    its snapshot, so that time_to_complete_s includes them. Needs `budget`.
+    """
     now = now or utc_now()
     lens = find_lens(index, lens_id)
     named = placements_in(index, lens, module_slug)  # checks the slug; the answer describes these modules
+    if pending_s:
+        check_heartbeat(budget, pending_s, None, chunk_id)
+        placement = only_placement(lens, named)
     require_chat_started(conn, learner, lens, named)
     serialise_completions(conn, learner)
+    credited_s = None
+    if pending_s:  # after the learner's lock, like every write of a completion: see serialise_completions
+        targets = {
+            "module": (placement.module.id, placement.module.title),
+            "lo": (placement.outcome.id, placement.outcome.title),
+            "lens": (lens.id, lens.title),
+        }
+        credited_s = credit_rows(conn, learner, budget, targets, pending_s, None, chunk_id, now)
     # The learner works in the named modules, so their rows exist from now on, complete or not.
     rows = {m.id: lock_row(conn, learner, m.id, "module", m.title, now) for m in sorted_by_id(p.module for p in named)}
     # A lens has one row per learner, whichever module completes it, so an LO or a module elsewhere
@@ -95,8 +136,18 @@ def complete_lens(
         complete_row(conn, row, now)
     return {
         "completed_at": as_utc(lens_row.completed_at) or now,
+        "credited_s": credited_s,
         "modules": [module_state(conn, index, learner, m) for m in sorted_by_id(p.module for p in named)],
     }
+
+
+def only_placement(lens, placements: list):
+    """Where seconds sent with a completion belong: the one module named, or the lens's only one."""
+    if len(placements) != 1:
+        raise NotAPlacement(
+            f"lens {lens.id} is placed in {len(placements)} modules: name the module_slug the seconds were spent in"
+        )
+    return placements[0]
 
 
 def complete_finished_outcomes_and_modules(conn: Connection, index: ContentIndex, learner: Learner) -> None:
@@ -177,20 +228,24 @@ def update_module_progress(
     completed: bool = False,
     now: datetime | None = None,
 ) -> tuple[int | None, dict]:
-    """Heartbeat and/or complete a lens of a module; return the lens's credit and the module state."""
+    """Heartbeat and/or complete a lens of a module; return the lens's credit and the module state.
+
+    A completion credits the seconds first, so that its snapshot includes them.
+    """
     now = now or utc_now()
     module = find_module(index, module_slug)
     section = module.section_for(lens_id)
     if section is None:
         raise LensNotInModule(f"lens {lens_id} is not part of module {module_slug!r}")
-    if completed and time_spent_s:  # the heartbeat locks rows first: take the learner's lock before it
-        serialise_completions(conn, learner)
     credited = None
-    if time_spent_s:
+    if completed:
+        result = complete_lens(
+            conn, index, learner, lens_id=lens_id, module_slug=module_slug, pending_s=time_spent_s, budget=budget, now=now
+        )
+        credited = result["credited_s"]
+    elif time_spent_s:
         credited = record_heartbeat(
             conn, index, learner, budget,
             lens_id=lens_id, delta_s=time_spent_s, lo_id=section.outcome.id, module_id=module.id, now=now,
         )
-    if completed:
-        complete_lens(conn, index, learner, lens_id=lens_id, module_slug=module_slug, now=now)
     return credited, module_state(conn, index, learner, module)

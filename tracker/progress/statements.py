@@ -39,32 +39,57 @@ def owner_kind(user_id) -> str:
     return "anonymous" if user_id is None else "user"
 
 
+OWNER_COLUMNS = {"user": "user_id", "anonymous": "anonymous_token"}
+
+
 @cache
 def heartbeat_statement(dialect: str, owner: str, levels: tuple[str, ...]):
     """Credit `delta` seconds to each level's row, within that row's wall-clock budget.
 
-    Per row: available = now - max(credited_until, now - burst); credit = min(delta, available);
-    credited_until advances by the credit. So a row never gains more than the elapsed time
-    plus `burst` over any window, however many heartbeats arrive.
+    Per row: base = max(credited_until, now - reach); credit = min(delta, now - base);
+    credited_until = base + credit. `reach` is how far back this heartbeat's seconds may lie:
+    the burst for live time, the age of the oldest second for a backlog (service.reach_s). So
+    every credited second is a distinct second of the server's clock, none in the future: a
+    row never gains more than the elapsed time plus the reach over any window, however many
+    heartbeats arrive, and no second is credited twice.
+
+    A chunk sent again (same `chunk_id`) is credited nothing on any level. The `claim` CTE
+    looks at the lens row, so that an LO or module row credited with other lenses' chunks in
+    between still sees the repeat; each row's own last_chunk_id catches a repeat that runs
+    concurrently with its first delivery (the row lock makes the second one see the first).
     """
     least, greatest = SCALAR_MIN_MAX[dialect]
-    first_credit = f"{least}(:delta, :burst_s)"
+    owner_column = OWNER_COLUMNS[owner]
+    claim = "(SELECT s FROM claim)"
     rows = ",\n".join(
-        f"(:user_id, :anonymous_token, :{level}_id, '{level}', :{level}_title, :now, :now,"
-        f" {first_credit}, :now_ms - :burst_s * 1000 + {first_credit} * 1000, {first_credit})"
+        f"(:user_id, :anonymous_token, :{level}_id, '{level}', :{level}_title, :started_at, :now,"
+        f" {claim}, :now_ms - :reach_s * 1000 + {claim} * 1000, {claim}, :chunk_id)"
         for level in levels
     )
-    base = f"{greatest}(COALESCE(p.credited_until_ms, 0), :now_ms - :burst_s * 1000)"
-    # EXCLUDED.last_credit_s holds min(delta, burst), the most this heartbeat may claim.
-    credit = f"{greatest}(0, {least}(EXCLUDED.last_credit_s, (:now_ms - {base}) / 1000))"
+    base = f"{greatest}(COALESCE(p.credited_until_ms, 0), :now_ms - :reach_s * 1000)"
+    repeat = "p.last_chunk_id = EXCLUDED.last_chunk_id"  # NULL, so not a repeat, without a chunk id
+    # EXCLUDED.last_credit_s holds the claim: min(delta, reach), or 0 for a repeat the lens row saw.
+    credit = (
+        f"CASE WHEN {repeat} THEN 0"
+        f" ELSE {greatest}(0, {least}(EXCLUDED.last_credit_s, (:now_ms - {base}) / 1000)) END"
+    )
     sql = f"""
-INSERT INTO user_content_progress AS p ({COLUMNS})
+WITH claim AS (
+  SELECT CASE WHEN EXISTS (
+    SELECT 1 FROM user_content_progress
+    WHERE {owner_column} = :{owner_column} AND content_id = :lens_id AND last_chunk_id = :chunk_id
+  ) THEN 0 ELSE {least}(:delta, :reach_s) END AS s
+)
+INSERT INTO user_content_progress AS p ({COLUMNS}, last_chunk_id)
 VALUES {rows}
 ON CONFLICT {CONFLICT_TARGETS[owner]} DO UPDATE SET
   total_time_spent_s = p.total_time_spent_s + {credit},
-  credited_until_ms = {base} + {credit} * 1000,
+  credited_until_ms = CASE WHEN EXCLUDED.last_credit_s = 0 OR {repeat}
+    THEN p.credited_until_ms ELSE {base} + {credit} * 1000 END,
   last_credit_s = {credit},
-  last_heartbeat_at = EXCLUDED.last_heartbeat_at,
+  last_chunk_id = COALESCE(EXCLUDED.last_chunk_id, p.last_chunk_id),
+  last_heartbeat_at = CASE WHEN EXCLUDED.last_credit_s = 0 OR {repeat}
+    THEN p.last_heartbeat_at ELSE EXCLUDED.last_heartbeat_at END,
   content_title = CASE WHEN p.content_title = '' THEN EXCLUDED.content_title ELSE p.content_title END
 RETURNING content_type, last_credit_s"""
     level_types = [bindparam(f"{level}_id", type_=Uuid) for level in levels]
@@ -72,9 +97,11 @@ RETURNING content_type, last_credit_s"""
     return text(sql).bindparams(
         *COMMON_TYPES,
         *level_types,
+        bindparam("started_at", type_=DateTime(timezone=True)),
         bindparam("delta", type_=Integer),
-        bindparam("burst_s", type_=BigInteger),
+        bindparam("reach_s", type_=BigInteger),
         bindparam("now_ms", type_=BigInteger),
+        bindparam("chunk_id", type_=BigInteger),
     )
 
 
