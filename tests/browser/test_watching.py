@@ -9,6 +9,7 @@ import time
 import pytest
 
 from browser.players import serve_fake_youtube, serve_silent_player
+from media_support import make_webm, place_lens, write_lens
 
 MODULE = "how-memory-works"
 VIDEO = "focused-and-diffuse-thinking"
@@ -22,9 +23,14 @@ HIDE = """() => {
 
 @pytest.fixture
 def content_dir(editable_content):
-    """The demo course, with its video cut to 8 s, so that the end of watching comes within a test."""
+    """The demo course, with its video cut to 8 s, so that the end of watching comes within a test,
+    and a lens that plays a 12 s WebM from the content directory, made for the test."""
     path = editable_content / "lenses" / f"{VIDEO}.md"
     path.write_text(path.read_text().replace("duration_s: 1060", f"duration_s: {SHORT_VIDEO_S}"))
+    make_webm(editable_content / "media" / "clip.webm", seconds=12)
+    write_lens(editable_content, "a-short-clip", "## Transcript\n\nA short clip, for watching.",
+               type="video", video_url="media/clip.webm", duration_s=12)
+    place_lens(editable_content, "a-short-clip")
     return editable_content
 
 
@@ -92,3 +98,24 @@ def test_a_video_playing_in_a_hidden_tab_counts_nothing(page, received, learner_
     assert not page.evaluate("tracker.isActive()"), "but nobody can see it"
     assert len(received) == sent_before and page.evaluate("tracker.pendingSeconds()") == 0
     assert lens_seconds(learner_rows, page) == before <= 4, before
+
+
+@pytest.mark.app_config(TRACKER_HEARTBEAT_INTERVAL_S=1, TRACKER_INACTIVITY_TIMEOUT_S=3, TRACKER_BURST_S=5)
+def test_a_playing_video_file_is_activity_and_a_paused_one_is_not(page, learner_rows, wait_until, screenshot):
+    page.goto(f"/modules/{MODULE}/a-short-clip")
+    video = page.locator("video")
+    assert video.get_attribute("src") == "/media/media/clip.webm"
+    video.evaluate("v => { v.muted = true; return v.play(); }")  # no input on the page: only the playing counts
+    started = time.monotonic()
+    wait_until(lambda: page.evaluate("tracker.watching()"), page=page, message="the page to see the video play")
+    page.wait_for_timeout(6000)  # twice the inactivity timeout
+    assert page.evaluate("tracker.isActive()"), "playing keeps the learner active"
+    screenshot(page, "watching-video-file", note="a WebM from the content directory, playing; nothing touched for 6 s: active")
+    video.evaluate("v => v.pause()")
+    paused = time.monotonic()
+    assert not page.evaluate("tracker.isActive()"), "paused: not active, at once"
+    page.evaluate(HIDE)
+    truth = paused - started
+    credited = wait_until(lambda: lens_seconds(learner_rows, page) >= truth - 1.5 and lens_seconds(learner_rows, page),
+                          page=page, message=f"about {truth:.0f} s in the database")
+    assert credited <= truth + 3.5, (credited, truth)  # the first 3 s after the load count as reading
