@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from uuid import UUID
 
 from flask import Flask, request
+from psycopg.types.numeric import Int8
 from psycopg_pool import ConnectionPool
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
@@ -63,8 +64,8 @@ def record_time():
         "now_ms": int(now.timestamp() * 1000),
         "started_at": now,
         "delta": body["time_delta_s"],
-        "reach_s": BURST_S,  # a live heartbeat's seconds reach back the burst
-        "chunk_id": body.get("chunk_id"),
+        "reach_s": Int8(BURST_S),  # a live heartbeat's seconds reach back the burst
+        "chunk_id": Int8(body["chunk_id"]) if "chunk_id" in body else None,  # as tracker binds it
     }
     for level, field in zip(LEVELS, ("module_id", "lo_id", "content_id")):
         params[f"{level}_id"] = UUID(body[field])

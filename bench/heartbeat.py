@@ -1121,6 +1121,8 @@ def markdown_summary(report: dict) -> str:
 def json_default(value):
     if isinstance(value, LoadResult):
         return asdict(value)
+    if isinstance(value, Path):
+        return str(value)
     raise TypeError(repr(value))
 
 

@@ -59,12 +59,12 @@ def create_app(config: dict | None = None) -> Flask:
         prepare_engine(db.engine, app.config)
     init_autocommit_engine(app)
     init_login(app)
-    init_security(app)
     app.extensions["tracker.content"] = ContentStore(
         app.config["TRACKER_CONTENT_DIR"],
         check_interval_s=app.config["TRACKER_CONTENT_CHECK_S"],
         chat_allowance_s=app.config["TRACKER_CHAT_ALLOWANCE_S"],
     )
+    init_security(app, app.extensions["tracker.content"])
     app.extensions["tracker.budget"] = Budget(
         max_delta_s=app.config["TRACKER_MAX_DELTA_S"],
         burst_s=app.config["TRACKER_BURST_S"],

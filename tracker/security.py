@@ -15,18 +15,22 @@ from flask import Flask
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracker.app_state import content_index
+from tracker.content import ContentStore
 
 class MediaSources:
     """media-src: the app itself, and the sites the current content plays video or audio files from.
 
     Talisman joins a non-string value when it writes each response's header, so the list follows
-    the content as it reloads, and stays as short as the content allows.
+    the content as it reloads, and stays as short as the content allows. It holds the app's
+    content store itself: no app-context lookups on every response, heartbeats included.
     """
+
+    def __init__(self, content: ContentStore):
+        self.content = content
 
     def __iter__(self):
         yield "'self'"
-        yield from content_index().media_origins
+        yield from self.content.index.media_origins
 
 
 CONTENT_SECURITY_POLICY = {
@@ -35,7 +39,7 @@ CONTENT_SECURITY_POLICY = {
     "style-src": "'self'",
     "img-src": "'self' data:",
     "connect-src": "'self'",
-    "media-src": MediaSources(),
+    # "media-src": MediaSources(the app's content), added by init_security
     "frame-src": "https://www.youtube-nocookie.com",  # video lenses embed the privacy-enhanced player
     "frame-ancestors": "'none'",
     "form-action": "'self'",
@@ -49,7 +53,7 @@ CONTENT_SECURITY_POLICY = {
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 
-def init_security(app: Flask) -> None:
+def init_security(app: Flask, content: ContentStore) -> None:
     """Trust the configured proxies, mark every cookie, and add the security headers."""
     hops = app.config["TRACKER_PROXY_HOPS"]
     if hops:
@@ -68,6 +72,6 @@ def init_security(app: Flask) -> None:
         session_cookie_samesite="Lax",
         session_cookie_http_only=True,
         frame_options="DENY",
-        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy={**CONTENT_SECURITY_POLICY, "media-src": MediaSources(content)},
         referrer_policy=REFERRER_POLICY,
     )
