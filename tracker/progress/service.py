@@ -108,14 +108,6 @@ def complete_lens(
         placement = only_placement(lens, named)
     require_chat_started(conn, learner, lens, named)
     serialise_completions(conn, learner)
-    credited_s = None
-    if pending_s:  # after the learner's lock, like every write of a completion: see serialise_completions
-        targets = {
-            "module": (placement.module.id, placement.module.title),
-            "lo": (placement.outcome.id, placement.outcome.title),
-            "lens": (lens.id, lens.title),
-        }
-        credited_s = credit_rows(conn, learner, budget, targets, pending_s, None, chunk_id, now)
     # The learner works in the named modules, so their rows exist from now on, complete or not.
     rows = {m.id: lock_row(conn, learner, m.id, "module", m.title, now) for m in sorted_by_id(p.module for p in named)}
     # A lens has one row per learner, whichever module completes it, so an LO or a module elsewhere
@@ -129,6 +121,14 @@ def complete_lens(
     # Row locks in the heartbeat's order (modules, LOs, lens), so that the two never deadlock.
     for module in (m for m in complete_modules if m.id not in rows):
         rows[module.id] = lock_row(conn, learner, module.id, "module", module.title, now)
+    credited_s = None
+    if pending_s:  # with every module row locked, so the statement's LO and lens locks still come after
+        targets = {
+            "module": (placement.module.id, placement.module.title),
+            "lo": (placement.outcome.id, placement.outcome.title),
+            "lens": (lens.id, lens.title),
+        }
+        credited_s = credit_rows(conn, learner, budget, targets, pending_s, None, chunk_id, now)
     for outcome in sorted_by_id([p.outcome for p in named] + complete_outcomes):
         rows[outcome.id] = lock_row(conn, learner, outcome.id, "lo", outcome.title, now)
     lens_row = lock_row(conn, learner, lens.id, "lens", lens.title, now)
