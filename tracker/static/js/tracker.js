@@ -303,15 +303,15 @@
   function findPlayers() {
     players = Array.prototype.map.call(document.querySelectorAll("iframe[data-tracker-player]"), function (frame) {
       var player = { frame: frame, origin: originOf(frame.src), durationMs: (Number(frame.dataset.durationS) || 0) * 1000,
-        api: null, focusSince: 0, listenTries: 0 };
-      frame.addEventListener("load", function () { player.listenTries = 0; listen(player); });
-      listen(player);
+        api: null, focusSince: 0, loaded: false, listenTries: 0 };
+      // Before its load, the frame holds an empty page of our own origin, which cannot take the message.
+      frame.addEventListener("load", function () { player.loaded = true; player.listenTries = 0; listen(player); });
       return player;
     });
   }
   function originOf(url) { try { return new URL(url, location.href).origin; } catch (e) { return null; } }
   function listen(player) {
-    if (player.api || !player.origin || !player.frame.contentWindow || player.listenTries >= 10) return;
+    if (player.api || !player.loaded || !player.origin || !player.frame.contentWindow || player.listenTries >= 10) return;
     player.listenTries += 1;
     var id = player.frame.id || "tracker-player";
     [{ event: "listening", id: id, channel: "widget" },
