@@ -247,3 +247,22 @@ def test_delete_my_data_asks_first_then_removes_only_this_learners_progress(clie
     assert progress_rows(learner) == {}
     assert len(progress_rows(other)) == 3
     assert "Deleted your progress (3 records)." in client.get("/me").get_data(as_text=True)
+
+
+def test_a_chunk_sent_again_after_logging_in_is_credited_once(client, browser_like, api, demo, make_learner, account_rows):
+    """The page sent a chunk as the anonymous learner, lost the answer, logged in, and sent it again."""
+    browser_like.signup()
+    heartbeat_from_page(client, demo, 40)
+    browser_like.logout()
+    learner = anonymous_learner(browser_like, make_learner)
+    module = demo.modules_by_slug[MODULE]
+    section = next(s for s in module.sections if s.lens.name == LENS)
+    chunk = {"content_id": str(section.lens.id), "lo_id": str(section.outcome.id), "module_id": str(module.id),
+             "time_delta_s": 20, "chunk_id": 8080}
+    assert client.post("/api/progress/time", json=chunk, headers=learner.headers).headers["X-Credited-Seconds"] == "20"
+
+    browser_like.login()
+    again = client.post("/api/progress/time", json={**chunk, "backlog_age_s": 30}, headers={"Sec-Fetch-Site": "same-origin"})
+    assert again.status_code == 204 and again.headers["X-Credited-Seconds"] == "0"
+    rows = account_rows(EMAIL)
+    assert [rows[key]["total_time_spent_s"] for key in (str(section.lens.id), str(section.outcome.id), str(module.id))] == [60] * 3

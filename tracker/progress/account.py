@@ -1,7 +1,7 @@
 """A learner's progress as a whole: moving it into an account, exporting it, deleting it."""
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, case, delete, exists, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, exists, func, or_, select, update
 
 from tracker.content import ContentIndex
 
@@ -36,6 +36,9 @@ def claim_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_to
         anonymous.c.completed_at.is_not(None),
         or_(progress.c.completed_at.is_(None), anonymous.c.completed_at < progress.c.completed_at),
     )
+    anonymous_heard_last = or_(
+        progress.c.last_heartbeat_at.is_(None), anonymous.c.last_heartbeat_at > progress.c.last_heartbeat_at
+    )
     conn.execute(
         update(progress)
         .where(
@@ -48,6 +51,11 @@ def claim_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_to
             started_at=earlier(anonymous.c.started_at, progress.c.started_at),
             last_heartbeat_at=later(anonymous.c.last_heartbeat_at, progress.c.last_heartbeat_at),
             credited_until_ms=later(anonymous.c.credited_until_ms, progress.c.credited_until_ms),
+            # The chunk the page sent last: a retry of it, now sent as the account, counts once.
+            last_chunk_id=case(
+                (anonymous_heard_last, func.coalesce(anonymous.c.last_chunk_id, progress.c.last_chunk_id)),
+                else_=func.coalesce(progress.c.last_chunk_id, anonymous.c.last_chunk_id),
+            ),
             completed_at=case((anonymous_completed_first, anonymous.c.completed_at), else_=progress.c.completed_at),
             time_to_complete_s=case(
                 (anonymous_completed_first, anonymous.c.time_to_complete_s), else_=progress.c.time_to_complete_s
