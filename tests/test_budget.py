@@ -85,9 +85,10 @@ class Client:
         index = self.app.extensions["tracker.content"].index
         module = index.modules_by_slug[MODULE]
         section = next(s for s in module.sections if s.lens.name == lens)
-        with self.app.app_context(), db.engine.begin() as conn:
+        with self.app.app_context():
             credited = progress.record_heartbeat(
-                conn, index, progress.Learner(anonymous_token=self.token), self.app.extensions["tracker.budget"],
+                self.app.extensions["tracker.db"], index, progress.Learner(anonymous_token=self.token),
+                self.app.extensions["tracker.budget"],
                 lens_id=section.lens.id, delta_s=delta_s, lo_id=section.outcome.id, module_id=module.id,
                 backlog_age_s=age, chunk_id=chunk, now=at(at_s),
             )

@@ -17,7 +17,7 @@ from chat_support import (
 from conftest import sse_events
 
 from tracker.chat.offline import OfflineTutor
-from tracker.chat.providers import tutor_material
+from tracker.chat.material import tutor_material
 
 
 def test_sent_message_shows_at_once_and_the_answer_streams_in_order_then_stays(client, chat_rows):

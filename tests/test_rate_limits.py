@@ -25,7 +25,7 @@ from conftest import csrf_token, empty_database
 from tracker import create_app
 from tracker.config import DEMO_CONTENT_DIR, RATE_LIMIT_SETTINGS, ConfigError, load_settings
 from tracker.db import db, dispose_engines
-from tracker.ratelimit import limiter
+from tracker.http.ratelimit import ViewLimiter, limiter
 
 MODULE = "how-memory-works"
 LENSES = ["memory-in-three-stages", "working-memory-limits", "focused-and-diffuse-thinking"]
@@ -534,3 +534,27 @@ def test_with_redis_unreachable_requests_are_served_and_limits_hold_in_this_proc
     refused_as_json(send_heartbeat(client, demo, learner), "Too many heartbeats from this learner", HOUR)
     assert database_state() == before
     assert send_heartbeat(client, demo, make_learner()).status_code == 204
+
+
+def test_the_limiter_skips_its_app_wide_check_and_still_checks_every_view(app, client, make_learner, monkeypatch):
+    """ViewLimiter overrides a private method of Flask-Limiter (pinned to 4.1 in pyproject.toml).
+
+    If a Flask-Limiter release stopped calling it, the app-wide check would come back on every
+    request, unnoticed, or the views' own limits would stop being checked: this fails instead.
+    """
+    before_each_request = [getattr(hook, "__func__", hook) for hook in app.before_request_funcs[None]]
+    assert ViewLimiter._check_request_limit in before_each_request, "Flask-Limiter hooks in another method now"
+
+    calls = []
+    checked = ViewLimiter._check_request_limit
+
+    def recording(self, callable_name=None, in_middleware=True):
+        calls.append(in_middleware)
+        return checked(self, callable_name=callable_name, in_middleware=in_middleware)
+
+    monkeypatch.setattr(ViewLimiter, "_check_request_limit", recording)
+    learner = make_learner()
+    lens = app.extensions["tracker.content"].index.lenses_by_name[LENSES[0]]
+    heartbeat = {"content_id": str(lens.id), "time_delta_s": 5}
+    assert client.post("/api/progress/time", json=heartbeat, headers=learner.headers).status_code == 204
+    assert False in calls, "the heartbeat's own limits are no longer checked through the override"

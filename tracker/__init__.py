@@ -8,14 +8,18 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
+from tracker import admin, api, auth, cli, errors, learn, ops
 from tracker.chat import make_tutor
 from tracker.config import load_settings
 from tracker.content import ContentStore
-from tracker.db import db, engine_options, init_autocommit_engine, migrate, prepare_engine
+from tracker.db import db, engine_options, init_databases, migrate
 from tracker.logs import configure_logging
 from tracker.models import User
 from tracker.progress import Budget
-from tracker.ratelimit import init_rate_limits
+from tracker.http.ratelimit import init_rate_limits
+from tracker.http.request import TrackerRequest
+from tracker.learn import media
+from tracker.learn.render import register_template_helpers
 from tracker.security import init_security
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -45,6 +49,7 @@ class JSONProvider(DefaultJSONProvider):
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from the environment, overridden by `config` (tests use this)."""
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = TrackerRequest
     app.config.from_mapping(load_settings(app.instance_path))
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
     app.config.update(config or {})
@@ -55,9 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
-    with app.app_context():
-        prepare_engine(db.engine, app.config)
-    init_autocommit_engine(app)
+    init_databases(app)
     init_login(app)
     app.extensions["tracker.content"] = ContentStore(
         app.config["TRACKER_CONTENT_DIR"],
@@ -86,10 +89,6 @@ def init_login(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from tracker import admin, api, auth, cli, errors, learn, ops
-    from tracker.learn import media
-    from tracker.learn.render import register_template_helpers
-
     csrf = CSRFProtect(app)
     # The JSON API takes no CSRF token: API clients authenticate with a header, and browser
     # requests that ride on a cookie must come from our own origin (see tracker/api/__init__.py).

@@ -1,8 +1,12 @@
-"""Learner accounts: sign-up and password checks. No Flask here."""
-from sqlalchemy import Connection, func, insert, select
+"""Accounts: sign-up, password checks, and making admins. No Flask here.
+
+Each function takes the app's Db and runs in a transaction of its own.
+"""
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracker.database import Db
 from tracker.models import User
 
 users = User.__table__
@@ -15,13 +19,22 @@ class EmailTaken(Exception):
     """An account with this email already exists."""
 
 
+class AdminError(Exception):
+    """The admin account cannot be made as asked."""
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(conn: Connection, email: str, password: str, display_name: str = "", is_admin: bool = False) -> int:
+def create_user(db: Db, email: str, password: str, display_name: str = "", is_admin: bool = False) -> int:
     """Create an account and return its id."""
-    email = normalise_email(email)
+    with db.transaction() as conn:
+        return insert_user(conn, normalise_email(email), password, display_name, is_admin)
+
+
+def insert_user(conn: Connection, email: str, password: str, display_name: str, is_admin: bool) -> int:
+    """Insert the account (email already normalised) inside the caller's transaction."""
     if conn.execute(select(users.c.id).where(users.c.email == email)).first():
         raise EmailTaken(email)
     values = {
@@ -38,12 +51,29 @@ def create_user(conn: Connection, email: str, password: str, display_name: str =
         raise EmailTaken(email) from None
 
 
-def authenticate(conn: Connection, email: str, password: str) -> int | None:
+def authenticate(db: Db, email: str, password: str) -> int | None:
     """The id of the account with this email and password, or None."""
-    row = conn.execute(
-        select(users.c.id, users.c.password_hash).where(users.c.email == normalise_email(email))
-    ).first()
+    with db.transaction() as conn:
+        row = conn.execute(
+            select(users.c.id, users.c.password_hash).where(users.c.email == normalise_email(email))
+        ).first()
     if row is None:
         check_password_hash(UNKNOWN_USER_HASH, password)
         return None
     return row.id if check_password_hash(row.password_hash, password) else None
+
+
+def promote_to_admin(db: Db, email: str) -> bool:
+    """Make an existing account an admin; return whether the account exists."""
+    statement = update(users).where(users.c.email == normalise_email(email)).values(is_admin=True)
+    with db.transaction() as conn:
+        return conn.execute(statement).rowcount == 1
+
+
+def create_admin(db: Db, email: str, password: str, display_name: str = "") -> int:
+    """Create a new admin account and return its id."""
+    if "@" not in email or len(email) > 320:
+        raise AdminError(f"not an email address: {email!r}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AdminError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return create_user(db, email, password, display_name, is_admin=True)

@@ -1,8 +1,14 @@
-"""Per-app objects that routes need: the live content index and the time budget."""
+"""Per-app objects that routes pass to the services: the database, the live content index, the time budget, the tutor."""
 from flask import current_app
 
 from tracker.content import ContentIndex, ContentStore
+from tracker.database import Db
 from tracker.progress import Budget
+
+
+def database() -> Db:
+    """How services reach the database (tracker/db.py)."""
+    return current_app.extensions["tracker.db"]
 
 
 def content_store() -> ContentStore:

@@ -6,12 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from tracker.accounts import EmailTaken
-from tracker.admin.accounts import AdminError, create_admin as create, promote_to_admin
-from tracker.admin.demo import refresh_statistics, seed_demo_load as seed_load
-from tracker.app_state import content_index
+from tracker.accounts import AdminError, EmailTaken, create_admin as create, promote_to_admin
+from tracker.demo import refresh_statistics, seed_demo_load as seed_load
+from tracker.app_state import content_index, database
 from tracker.content import ContentError, load_content
-from tracker.db import db, transaction
 
 
 @click.group("tracker", cls=AppGroup)
@@ -54,18 +52,15 @@ def create_admin(email, name):
 
     A new account's password is asked for, or read from the first line of stdin when it is not a terminal.
     """
-    with transaction() as conn:
-        promoted = promote_to_admin(conn, email)
+    promoted = promote_to_admin(database(), email)
     if not promoted:
         password = read_password()  # asked outside any transaction: a person may take their time
         try:
-            with transaction() as conn:
-                create(conn, email, password, display_name=name)
+            create(database(), email, password, display_name=name)
         except AdminError as error:
             raise click.ClickException(str(error)) from None
         except EmailTaken:  # signed up in the meantime
-            with transaction() as conn:
-                promote_to_admin(conn, email)
+            promote_to_admin(database(), email)
     click.echo(f"{'promoted' if promoted else 'created'} admin {email.strip().lower()}")
 
 
@@ -81,8 +76,7 @@ def read_password() -> str:
 def seed_demo_load(learners, seed):
     """Fill the database with simulated learners and their progress over the current content."""
     started = time.monotonic()
-    with transaction() as conn:
-        totals = seed_load(conn, content_index(), learners, seed=seed)
-    refresh_statistics(db.engine)
+    totals = seed_load(database(), content_index(), learners, seed=seed)
+    refresh_statistics(database())
     click.echo(f"added {learners} learners ({totals['accounts']} accounts), {totals['rows']} progress rows"
                f" in {time.monotonic() - started:.1f} s")

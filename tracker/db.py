@@ -1,13 +1,12 @@
-"""Database extensions and the two ways routes get a connection."""
+"""The database extensions and engines: Flask-SQLAlchemy's, a small autocommit pool, and the app's Db over both."""
 import sqlite3
-from contextlib import contextmanager
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask import current_app
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import create_engine, event
 from sqlalchemy.exc import InvalidatePoolError
 
+from tracker.database import Db
 from tracker.models import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -94,13 +93,6 @@ def enable_sqlite_pragmas(engine) -> None:
             cursor.close()
 
 
-@contextmanager
-def transaction() -> Connection:
-    """A connection in a transaction that commits on success and rolls back on any error."""
-    with db.engine.begin() as conn:
-        yield conn
-
-
 def init_autocommit_engine(app) -> None:
     """A second, small pool whose connections stay in autocommit mode, for single statements.
 
@@ -125,18 +117,15 @@ def init_autocommit_engine(app) -> None:
     app.extensions["tracker.autocommit_engine"] = engine
 
 
-def dispose_engines(app) -> None:
+def init_databases(app) -> Db:
+    """The app's Db: Flask-SQLAlchemy's engine for transactions, and a second pool for single statements."""
     with app.app_context():
-        db.engine.dispose()
-    app.extensions["tracker.autocommit_engine"].dispose()
+        engine = db.engine
+    prepare_engine(engine, app.config)
+    init_autocommit_engine(app)
+    app.extensions["tracker.db"] = Db(engine, app.extensions["tracker.autocommit_engine"])
+    return app.extensions["tracker.db"]
 
 
-@contextmanager
-def single_statement() -> Connection:
-    """A connection without BEGIN/COMMIT, for work that is one atomic statement.
-
-    Saves two round trips per request on the heartbeat path; use it only when the
-    caller runs exactly one statement, which the database applies atomically by itself.
-    """
-    with current_app.extensions["tracker.autocommit_engine"].connect() as conn:
-        yield conn
+def dispose_engines(app) -> None:
+    app.extensions["tracker.db"].dispose()

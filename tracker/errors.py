@@ -9,11 +9,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUnavailable
 
 from tracker import chat, progress
+from tracker.http.htmx import wants_fragment
 
 log = logging.getLogger(__name__)
 
 STATUS_BY_PROGRESS_ERROR = {
     progress.UnknownLens: 404,
+    progress.UnknownCourse: 404,
+    progress.UnknownLearner: 404,
     progress.UnknownModule: 404,
     progress.LensNotInModule: 404,
     progress.NotAPlacement: 422,
@@ -56,7 +59,7 @@ FAULT_BY_SQLITE_CODE = {5: BUSY, 6: BUSY, 8: READ_ONLY, 10: UNAVAILABLE, 13: FUL
 def error_response(status: int, message: str, headers=None):
     if request.path.startswith("/api/"):
         response = jsonify(error=message, status=status)
-    elif request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true":
+    elif wants_fragment():
         response = render_template("errors/_error.html", status=status, message=message)
     else:
         response = render_template("errors/error.html", status=status, message=message)

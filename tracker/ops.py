@@ -10,8 +10,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker.app_state import content_store
-from tracker.db import single_statement
+from tracker.app_state import content_store, database
 
 bp = Blueprint("ops", __name__)
 log = logging.getLogger(__name__)
@@ -32,7 +31,7 @@ def readyz():
         "last_reload_error": str(store.last_error) if store.last_error else None,
     }
     try:
-        with single_statement() as conn:
+        with database().single_statement() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
         log.warning("readiness check: database unreachable: %s", error)

@@ -6,6 +6,7 @@ from flask_login import current_user
 from tracker.app_state import content_index
 
 from . import charts
+from .params import MAX_SEARCH
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -23,8 +24,8 @@ def require_admin():
 
 @bp.context_processor
 def admin_template_values():
-    """The modules for the admin navigation, and the chart geometry the templates draw."""
-    return {"admin_modules": content_index().modules, "charts": charts}
+    """The modules for the admin navigation, the chart geometry the templates draw, the search's limit."""
+    return {"admin_modules": content_index().modules, "charts": charts, "max_search_chars": MAX_SEARCH}
 
 
 from . import exports, routes, xapi  # noqa: E402,F401  (registers the routes on bp)

@@ -3,15 +3,15 @@
 import csv
 import io
 
-from flask import Response, abort, request, stream_with_context
+from flask import abort, request
 
-from tracker.app_state import content_index
+from tracker.app_state import content_index, database
+from tracker.http.htmx import download
 from tracker.progress import dashboard
 
 from . import bp
 from .csv_rows import LEARNER_COLUMNS, LENS_COLUMNS, MODULE_COLUMNS, learner_row, lens_rows, module_row
 from .params import learner_query
-from .reading import report_transaction
 
 EXPORT_BATCH = 2000  # rows per query or per fetch while an export streams
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -35,27 +35,17 @@ def defused(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def download(lines, filename: str, mimetype: str) -> Response:
-    response = Response(stream_with_context(lines), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @bp.get("/exports/modules.csv")
 def export_modules():
     """The overview's module table."""
-    with report_transaction() as conn:
-        rows = dashboard.module_table(conn, content_index())
+    rows = dashboard.modules_export(database(), content_index())
     return download(csv_lines(MODULE_COLUMNS, map(module_row, rows)), "modules.csv", "text/csv")
 
 
 @bp.get("/modules/<slug>/lenses.csv")
 def export_module_lenses(slug: str):
     """A module's per-lens stats, with estimates and calibration flags."""
-    index = content_index()
-    module = index.modules_by_slug.get(slug) or abort(404, f"There is no module called “{slug}”.")
-    with report_transaction() as conn:
-        report = dashboard.module_report(conn, index, module)
+    report = dashboard.module_page(database(), content_index(), slug)
     return download(csv_lines(LENS_COLUMNS, lens_rows(report)), f"{slug}-lenses.csv", "text/csv")
 
 
@@ -65,9 +55,5 @@ def export_learners():
     query = learner_query(request.args)
     if query.after is not None:
         abort(400, "The learner export always starts at the first learner; leave out the page cursor.")
-
-    def lines():
-        with report_transaction() as conn:
-            yield from csv_lines(LEARNER_COLUMNS, map(learner_row, dashboard.all_learners(conn, query, EXPORT_BATCH)))
-
-    return download(lines(), "learners.csv", "text/csv")
+    learners = dashboard.learners_export(database(), query, EXPORT_BATCH)
+    return download(csv_lines(LEARNER_COLUMNS, map(learner_row, learners)), "learners.csv", "text/csv")

@@ -1,7 +1,7 @@
 """The JSON API: progress heartbeats, completion and module state."""
 from flask import Blueprint
 
-from tracker.identity import refuse_cross_site_cookie_requests
+from tracker.http.identity import refuse_cross_site_cookie_requests
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(refuse_cross_site_cookie_requests)

@@ -1,25 +1,14 @@
 """The tutor chat for API clients: the history as JSON, and a message answered as Server-Sent Events."""
 from flask import current_app, jsonify
 
-from tracker import chat
-from tracker.app_state import content_index, tutor
-from tracker.db import db, transaction
-from tracker.identity import current_learner
-from tracker.progress import LensNotInModule
-from tracker.progress.lookup import find_module
-from tracker.ratelimit import chat_message_limits
-from tracker.streaming import event_stream, sse
+from tracker import chat, progress
+from tracker.app_state import content_index, database, tutor
+from tracker.http.body import RequestBody
+from tracker.http.identity import current_learner
+from tracker.http.ratelimit import chat_message_limits
+from tracker.http.streaming import event_stream, sse
 
 from . import bp
-from .body import RequestBody
-
-
-def placed_lens(slug: str, lens_ref: str):
-    module = find_module(content_index(), slug)
-    section = module.section_named(lens_ref)
-    if section is None:
-        raise LensNotInModule(f"module {slug!r} has no lens {lens_ref!r}")
-    return module, section
 
 
 def message_json(message: chat.Message | None) -> dict | None:
@@ -32,9 +21,8 @@ def message_json(message: chat.Message | None) -> dict | None:
 def chat_history(slug: str, lens_ref: str):
     """The learner's conversation with the tutor about one lens of a module."""
     learner = current_learner()
-    module, section = placed_lens(slug, lens_ref)
-    with transaction() as conn:
-        messages = chat.history(conn, learner, module.id, section.lens.id)
+    module, section = progress.find_section(content_index(), slug, lens_ref)
+    messages = chat.history(database(), learner, module.id, section.lens.id)
     return jsonify(messages=[message_json(m) for m in messages])
 
 
@@ -44,14 +32,12 @@ def send_chat_message(slug: str, lens_ref: str):
     """Store `{"message": ...}` and stream the answer: `chunk` events, then `done` or `error`."""
     learner = current_learner()
     text = RequestBody.read().fields.get("message")
-    module, section = placed_lens(slug, lens_ref)
-    with transaction() as conn:  # the message and the claim on the answer commit together
-        chat.send_message(conn, learner, module_id=module.id, lens_id=section.lens.id, text=text)
-        pending = chat.start_answer(
-            conn, learner, module_id=module.id, lens_id=section.lens.id,
-            stream_timeout_s=current_app.config["TRACKER_CHAT_STREAM_TIMEOUT_S"],
-        )
-    events = chat.answer_events(db.engine, tutor(), chat.tutor_material(module, section.lens), pending)
+    module, section = progress.find_section(content_index(), slug, lens_ref)
+    pending = chat.ask(
+        database(), learner, module_id=module.id, lens_id=section.lens.id, text=text,
+        stream_timeout_s=current_app.config["TRACKER_CHAT_STREAM_TIMEOUT_S"],
+    )
+    events = chat.answer_events(database(), tutor(), chat.tutor_material(module, section.lens), pending)
     return event_stream(as_json_events(events))
 
 

@@ -13,7 +13,7 @@ from tracker.chat import MAX_MESSAGE_CHARS
 from tracker.progress.model import MAX_BACKLOG_AGE_S, MAX_CHUNK_ID
 
 from . import bp
-from .body import MAX_TEXT_LENGTH
+from tracker.http.body import MAX_TEXT_LENGTH
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 JSON_BODY_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")

@@ -3,13 +3,12 @@ from flask import jsonify
 from werkzeug.exceptions import UnprocessableEntity
 
 from tracker import progress
-from tracker.app_state import budget, content_index
-from tracker.db import single_statement, transaction
-from tracker.identity import current_learner
-from tracker.ratelimit import completion_limits, completion_limits_when_completing, heartbeat_limits
+from tracker.app_state import budget, content_index, database
+from tracker.http.identity import current_learner
+from tracker.http.ratelimit import completion_limits, completion_limits_when_completing, heartbeat_limits
 
 from . import bp
-from .body import RequestBody
+from tracker.http.body import RequestBody
 
 
 @bp.post("/progress/time")
@@ -21,13 +20,11 @@ def record_time():
     lens_id, delta_s = body.uuid("content_id"), body.integer("time_delta_s")
     lo_id, module_id = body.uuid("lo_id", required=False), body.uuid("module_id", required=False)
     backlog_age_s, chunk_id = body.integer("backlog_age_s", required=False), body.integer("chunk_id", required=False)
-    # The heartbeat is one INSERT ... ON CONFLICT statement, atomic on its own: no BEGIN/COMMIT needed.
-    with single_statement() as conn:
-        credited = progress.record_heartbeat(
-            conn, content_index(), learner, budget(),
-            lens_id=lens_id, delta_s=delta_s, lo_id=lo_id, module_id=module_id,
-            backlog_age_s=backlog_age_s, chunk_id=chunk_id,
-        )
+    credited = progress.record_heartbeat(
+        database(), content_index(), learner, budget(),
+        lens_id=lens_id, delta_s=delta_s, lo_id=lo_id, module_id=module_id,
+        backlog_age_s=backlog_age_s, chunk_id=chunk_id,
+    )
     return "", 204, {"X-Credited-Seconds": str(credited)}
 
 
@@ -44,11 +41,10 @@ def complete():
         )
     module_slug = body.text("module_slug", required=False)
     pending_s, chunk_id = body.integer("time_delta_s", required=False) or 0, body.integer("chunk_id", required=False)
-    with transaction() as conn:
-        result = progress.complete_lens(
-            conn, content_index(), learner, lens_id=lens_id, module_slug=module_slug,
-            pending_s=pending_s, chunk_id=chunk_id, budget=budget(),
-        )
+    result = progress.complete_lens(
+        database(), content_index(), learner, lens_id=lens_id, module_slug=module_slug,
+        pending_s=pending_s, chunk_id=chunk_id, budget=budget(),
+    )
     headers = {} if result["credited_s"] is None else {"X-Credited-Seconds": str(result["credited_s"])}
     return jsonify(completion_payload(result, single_module=module_slug is not None)), 200, headers
 
@@ -81,11 +77,10 @@ def update_module_progress(slug: str):
     time_spent_s = body.integer("timeSpentS", required=False) or 0
     completed = body.boolean("completed")
     try:
-        with transaction() as conn:
-            credited, state = progress.update_module_progress(
-                conn, content_index(), learner, budget(),
-                module_slug=slug, lens_id=lens_id, time_spent_s=time_spent_s, completed=completed,
-            )
+        credited, state = progress.update_module_progress(
+            database(), content_index(), learner, budget(),
+            module_slug=slug, lens_id=lens_id, time_spent_s=time_spent_s, completed=completed,
+        )
     except progress.InvalidDelta as error:
         raise UnprocessableEntity(error.describe("timeSpentS")) from None
     headers = {} if credited is None else {"X-Credited-Seconds": str(credited)}
@@ -96,6 +91,5 @@ def update_module_progress(slug: str):
 def module_progress(slug: str):
     """The learner's state in one module."""
     learner = current_learner()
-    with transaction() as conn:
-        state = progress.get_module_state(conn, content_index(), learner, slug)
+    state = progress.get_module_state(database(), content_index(), learner, slug)
     return jsonify(state)

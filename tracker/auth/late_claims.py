@@ -11,9 +11,8 @@ from flask import session
 from flask_login import current_user
 
 from tracker import progress
-from tracker.app_state import content_index
-from tracker.db import transaction
-from tracker.identity import is_logged_in, may_be_logged_in
+from tracker.app_state import content_index, database
+from tracker.http.identity import is_logged_in, may_be_logged_in
 
 SESSION_KEY = "claimed_anonymous_token"
 # Far longer than any request stays in flight (nginx gives up after 65 s), yet a page view
@@ -34,5 +33,4 @@ def claim_late_anonymous_progress() -> None:
     if not is_logged_in() or time.time() - claimed_at > LATE_CLAIM_WINDOW_S:
         session.pop(SESSION_KEY)
         return
-    with transaction() as conn:
-        progress.claim_late_anonymous_progress(conn, content_index(), UUID(token), current_user.id)
+    progress.claim_late_anonymous_progress(database(), content_index(), UUID(token), current_user.id)

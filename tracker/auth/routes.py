@@ -5,15 +5,15 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
 from tracker import accounts, progress
-from tracker.app_state import content_index
-from tracker.db import db, transaction
-from tracker.identity import cookie_anonymous_token, forget_anonymous_token
+from tracker.app_state import content_index, database
+from tracker.db import db
+from tracker.http.identity import cookie_anonymous_token, forget_anonymous_token
+from tracker.http.ratelimit import login_failure_limits, signup_limits
 from tracker.models import User
-from tracker.ratelimit import login_failure_limits, signup_limits
 
 from . import bp
-from .late_claims import remember_claimed_token
 from .forms import LoginForm, SignupForm
+from .late_claims import remember_claimed_token
 
 
 def safe_next(target: str | None) -> str:
@@ -29,8 +29,7 @@ def enter_account(user_id: int, next_url: str | None):
     """Log the user in, move the browser's anonymous progress into the account, and go on."""
     token = cookie_anonymous_token()
     if token is not None:
-        with transaction() as conn:
-            progress.claim_anonymous_progress(conn, content_index(), token, user_id)
+        progress.claim_anonymous_progress(database(), content_index(), token, user_id)
     login_user(db.session.get(User, user_id))
     if token is not None:
         remember_claimed_token(token)
@@ -43,8 +42,7 @@ def signup():
     form = SignupForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            with transaction() as conn:
-                user_id = accounts.create_user(conn, form.email.data, form.password.data, form.display_name.data or "")
+            user_id = accounts.create_user(database(), form.email.data, form.password.data, form.display_name.data or "")
         except accounts.EmailTaken:
             form.email.errors.append("An account with this email already exists. Log in instead.")
         else:
@@ -58,8 +56,7 @@ def signup():
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        with transaction() as conn:
-            user_id = accounts.authenticate(conn, form.email.data, form.password.data)
+        user_id = accounts.authenticate(database(), form.email.data, form.password.data)
         if user_id is not None:
             return enter_account(user_id, form.next.data)
         form.form_errors.append("That email and password do not match an account.")

@@ -1,11 +1,13 @@
 """The tutor chat: conversations per learner, module and lens, and the tutors that answer. No Flask here."""
 from .errors import ChatError, InvalidMessage, NothingToAnswer, StreamInProgress, TutorUnavailable
-from .providers import Material, Turn, Tutor, make_tutor, tutor_material
+from .material import Material, Turn, Tutor, tutor_material
+from .providers import make_tutor
 from .service import (
     MAX_MESSAGE_CHARS,
     ChatEvent,
     PendingAnswer,
     answer_events,
+    ask,
     history,
     send_message,
     start_answer,
@@ -26,6 +28,7 @@ __all__ = [
     "Tutor",
     "TutorUnavailable",
     "answer_events",
+    "ask",
     "history",
     "make_tutor",
     "send_message",

@@ -2,10 +2,8 @@
 import logging
 from collections.abc import Iterator, Sequence
 
-import openai
-
 from .errors import TutorUnavailable
-from .providers import Material, Turn
+from .material import Material, Turn
 
 log = logging.getLogger(__name__)
 ROLES = {"learner": "user", "tutor": "assistant"}
@@ -30,6 +28,11 @@ class OpenAICompatibleTutor:
     """Streams answers from a chat-completions endpoint; every failure becomes TutorUnavailable."""
 
     def __init__(self, *, base_url: str | None, api_key: str, model: str, context_chars: int, timeout_s: int):
+        # Imported here, not at the top of the module: the SDK is a large import (see
+        # `python -X importtime -c "import wsgi"`), and only installations with a model use it.
+        import openai
+
+        self.openai = openai
         # Local servers ignore the key, but the SDK insists on one.
         self.client = openai.OpenAI(base_url=base_url, api_key=api_key or "unused", timeout=timeout_s, max_retries=0)
         self.model, self.context_chars, self.timeout_s = model, context_chars, timeout_s
@@ -46,12 +49,12 @@ class OpenAICompatibleTutor:
             response = self.client.chat.completions.create(
                 model=self.model, messages=self.messages(lens, history, question), stream=True
             )
-        except openai.APIStatusError as error:
+        except self.openai.APIStatusError as error:
             log.warning("tutor service answered HTTP %s: %s", error.status_code, error.message)
             raise TutorUnavailable(f"The tutor service answered with an error (HTTP {error.status_code}).") from None
-        except openai.APITimeoutError:
+        except self.openai.APITimeoutError:
             raise TutorUnavailable(f"The tutor service did not answer within {self.timeout_s} s.") from None
-        except openai.APIConnectionError as error:
+        except self.openai.APIConnectionError as error:
             log.warning("tutor service unreachable: %s", error.__cause__ or error)
             raise TutorUnavailable("The tutor service cannot be reached right now.") from None
         with response:

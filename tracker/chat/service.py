@@ -1,8 +1,9 @@
 """The chat rules: what a message may be, when the tutor may answer, and what is kept of an answer.
 
-No Flask here. The learner's message is stored and committed before the tutor is asked
-anything, so a tutor that fails never loses it. An answer is stored when its stream ends;
-when the stream breaks, the part that arrived is stored, marked interrupted.
+No Flask here. Each entry point takes the app's Db and opens its own short transactions. The
+learner's message is stored and committed before the tutor is asked anything, so a tutor that
+fails never loses it. An answer is stored when its stream ends; when the stream breaks, the
+part that arrived is stored, marked interrupted.
 """
 import logging
 from collections.abc import Iterator
@@ -10,15 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from tracker.progress import Learner
-from tracker.progress.model import utc_now
+from tracker.clock import utc_now
+from tracker.database import Db
+from tracker.learner import Learner
 
 from . import store
 from .errors import InvalidMessage, NothingToAnswer, StreamInProgress, TutorUnavailable
-from .providers import Material, Turn, Tutor
+from .material import Material, Turn, Tutor
 from .store import Message
 
 MAX_MESSAGE_CHARS = 4000
@@ -44,9 +46,10 @@ class ChatEvent:
     message: Message | None = None
 
 
-def history(conn: Connection, learner: Learner, module_id: UUID, lens_id: UUID) -> list[Message]:
-    session = store.find_session(conn, learner, module_id, lens_id)
-    return store.read_messages(conn, session.id) if session else []
+def history(db: Db, learner: Learner, module_id: UUID, lens_id: UUID) -> list[Message]:
+    """The conversation about one lens of one module, oldest first."""
+    with db.transaction() as conn:
+        return store.conversation(conn, learner, module_id, lens_id)
 
 
 def checked_text(text) -> str:
@@ -60,20 +63,34 @@ def checked_text(text) -> str:
     return text
 
 
-def send_message(conn: Connection, learner: Learner, *, module_id: UUID, lens_id: UUID, text, now=None) -> Message:
+def send_message(db: Db, learner: Learner, *, module_id: UUID, lens_id: UUID, text, now=None) -> Message:
     """Store the learner's message; refused while the tutor is still answering the previous one."""
+    with db.transaction() as conn:
+        return store_message(conn, learner, module_id, lens_id, checked_text(text), now or utc_now())
+
+
+def ask(db: Db, learner: Learner, *, module_id: UUID, lens_id: UUID, text, stream_timeout_s: int, now=None) -> PendingAnswer:
+    """Store the learner's message and claim the answer stream for it, committed together."""
     text, now = checked_text(text), now or utc_now()
+    with db.transaction() as conn:
+        store_message(conn, learner, module_id, lens_id, text, now)
+        return claim_answer(conn, learner, module_id, lens_id, stream_timeout_s, now)
+
+
+def store_message(conn: Connection, learner: Learner, module_id: UUID, lens_id: UUID, text: str, now) -> Message:
     session = store.ensure_session(conn, learner, module_id, lens_id, now)
     if store.is_streaming(session, now):
         raise StreamInProgress("The tutor is still answering your previous message. Wait for it, then send this again.")
     return store.add_message(conn, session.id, "learner", text, now)
 
 
-def start_answer(
-    conn: Connection, learner: Learner, *, module_id: UUID, lens_id: UUID, stream_timeout_s: int, now=None
-) -> PendingAnswer:
+def start_answer(db: Db, learner: Learner, *, module_id: UUID, lens_id: UUID, stream_timeout_s: int, now=None) -> PendingAnswer:
     """Claim the conversation's answer stream for its latest message, which must be the learner's."""
-    now = now or utc_now()
+    with db.transaction() as conn:
+        return claim_answer(conn, learner, module_id, lens_id, stream_timeout_s, now or utc_now())
+
+
+def claim_answer(conn: Connection, learner: Learner, module_id: UUID, lens_id: UUID, stream_timeout_s: int, now) -> PendingAnswer:
     session = store.find_session(conn, learner, module_id, lens_id)
     messages = store.read_messages(conn, session.id) if session else []
     if not messages or messages[-1].role != "learner":
@@ -85,7 +102,7 @@ def start_answer(
     return PendingAnswer(session.id, question.text, tuple(Turn(m.role, m.text) for m in earlier), until)
 
 
-def answer_events(engine: Engine, tutor: Tutor, lens: Material, pending: PendingAnswer, clock=utc_now) -> Iterator[ChatEvent]:
+def answer_events(db: Db, tutor: Tutor, lens: Material, pending: PendingAnswer, clock=utc_now) -> Iterator[ChatEvent]:
     """Stream the tutor's answer as events, store it, and give the claim back, whatever happens.
 
     Runs without holding a database connection while the tutor thinks: each write takes one
@@ -103,22 +120,22 @@ def answer_events(engine: Engine, tutor: Tutor, lens: Material, pending: Pending
             if not "".join(parts).strip():
                 raise TutorUnavailable("The tutor sent back an empty answer.")
         except TutorUnavailable as failure:
-            settled, kept = True, settle(engine, pending, "".join(parts), "interrupted", clock())
+            settled, kept = True, settle(db, pending, "".join(parts), "interrupted", clock())
             yield ChatEvent("error", str(failure), kept)
             return
         settled = True
-        yield ChatEvent("done", message=settle(engine, pending, "".join(parts), "complete", clock()))
+        yield ChatEvent("done", message=settle(db, pending, "".join(parts), "complete", clock()))
     finally:
         if hasattr(answer, "close"):
             answer.close()
         if not settled:  # the learner went away mid-answer, or something failed: keep what arrived
-            settle(engine, pending, "".join(parts), "interrupted", clock())
+            settle(db, pending, "".join(parts), "interrupted", clock())
 
 
-def settle(engine: Engine, pending: PendingAnswer, text: str, status: str, now: datetime) -> Message | None:
+def settle(db: Db, pending: PendingAnswer, text: str, status: str, now: datetime) -> Message | None:
     """Store the answer (nothing when none arrived) and release the stream, in one transaction."""
     try:
-        with engine.begin() as conn:
+        with db.transaction() as conn:
             message = store.add_message(conn, pending.session_id, "tutor", text, now, status) if text.strip() else None
             store.release_stream(conn, pending.session_id, pending.claimed_until)
     except IntegrityError:  # the learner deleted their data, or an account claim merged the session, meanwhile

@@ -1,14 +1,15 @@
-"""The SQL of the chat service: sessions, their messages, and the claim on a session's answer stream."""
+"""All the SQL of the chat tables: sessions, their messages, the claim on a session's answer stream,
+and what progress needs of them (the completion gate; claim, export and delete with a learner's data)."""
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.models import ChatMessage, ChatSession
-from tracker.progress import Learner
-from tracker.progress.model import as_utc
+from tracker.clock import as_utc
+from tracker.learner import Learner, owned_by
 
 sessions = ChatSession.__table__
 messages = ChatMessage.__table__
@@ -23,15 +24,9 @@ class Message:
     created_at: datetime
 
 
-def owned_by(learner: Learner):
-    if learner.user_id is not None:
-        return sessions.c.user_id == learner.user_id
-    return sessions.c.anonymous_token == learner.anonymous_token
-
-
 def find_session(conn: Connection, learner: Learner, module_id: UUID, lens_id: UUID):
     query = select(sessions.c.id, sessions.c.streaming_until).where(
-        owned_by(learner), sessions.c.module_id == module_id, sessions.c.lens_id == lens_id
+        owned_by(sessions, learner), sessions.c.module_id == module_id, sessions.c.lens_id == lens_id
     )
     return conn.execute(query).one_or_none()
 
@@ -47,6 +42,12 @@ def ensure_session(conn: Connection, learner: Learner, module_id: UUID, lens_id:
         .on_conflict_do_nothing(index_elements=[owner, "module_id", "lens_id"], index_where=owner.is_not(None))
     )
     return find_session(conn, learner, module_id, lens_id)
+
+
+def conversation(conn: Connection, learner: Learner, module_id: UUID, lens_id: UUID) -> list[Message]:
+    """The learner's messages about one lens of one module, oldest first."""
+    session = find_session(conn, learner, module_id, lens_id)
+    return read_messages(conn, session.id) if session else []
 
 
 def read_messages(conn: Connection, session_id: int) -> list[Message]:
@@ -89,3 +90,57 @@ def release_stream(conn: Connection, session_id: int, until: datetime) -> None:
         .where(sessions.c.id == session_id, sessions.c.streaming_until == until)
         .values(streaming_until=None)
     )
+
+
+def has_written_to_tutor(conn: Connection, learner: Learner, lens_id: UUID) -> bool:
+    """Whether the learner has sent at least one message in a chat about this lens, in any module."""
+    query = select(
+        exists().where(
+            messages.c.session_id == sessions.c.id,
+            messages.c.role == "learner",
+            sessions.c.lens_id == lens_id,
+            owned_by(sessions, learner),
+        )
+    )
+    return conn.execute(query).scalar_one()
+
+
+def claim_anonymous_chats(conn: Connection, anonymous_token: UUID, user_id: int) -> None:
+    """Move an anonymous token's chats into the account.
+
+    Where the account already talks about the same lens in the same module, the anonymous
+    messages join the account's session (history is ordered by time) and the anonymous one goes.
+    """
+    anonymous, account = sessions.alias("anonymous"), sessions.alias("account")
+    same_lens = and_(
+        anonymous.c.anonymous_token == anonymous_token,
+        account.c.user_id == user_id,
+        account.c.module_id == anonymous.c.module_id,
+        account.c.lens_id == anonymous.c.lens_id,
+    )
+    account_session = select(account.c.id).where(same_lens, anonymous.c.id == messages.c.session_id).scalar_subquery()
+    merged = select(anonymous.c.id).where(same_lens)
+    conn.execute(update(messages).where(messages.c.session_id.in_(merged)).values(session_id=account_session))
+    conn.execute(delete(sessions).where(sessions.c.id.in_(merged)))
+    conn.execute(
+        update(sessions).where(sessions.c.anonymous_token == anonymous_token).values(user_id=user_id, anonymous_token=None)
+    )
+
+
+def all_messages(conn: Connection, learner: Learner) -> list[dict]:
+    """Every chat message of the learner, as plain values, by conversation and time."""
+    query = (
+        select(sessions.c.module_id, sessions.c.lens_id, messages.c.role, messages.c.text, messages.c.status, messages.c.created_at)
+        .join(messages, messages.c.session_id == sessions.c.id)
+        .where(owned_by(sessions, learner))
+        .order_by(sessions.c.id, messages.c.created_at, messages.c.id)
+    )
+    return [{**row._mapping, "created_at": as_utc(row.created_at)} for row in conn.execute(query)]
+
+
+def delete_chats(conn: Connection, learner: Learner) -> int:
+    """Remove the learner's chat sessions and their messages; return how many messages there were."""
+    owned = select(sessions.c.id).where(owned_by(sessions, learner))
+    deleted = conn.execute(delete(messages).where(messages.c.session_id.in_(owned))).rowcount
+    conn.execute(delete(sessions).where(owned_by(sessions, learner)))
+    return deleted

@@ -3,12 +3,12 @@ import csv
 import io
 import json
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 
 from tracker import progress
-from tracker.app_state import content_index
-from tracker.db import transaction
-from tracker.identity import current_learner
+from tracker.app_state import content_index, database
+from tracker.http.htmx import download
+from tracker.http.identity import current_learner
 
 from . import bp
 
@@ -16,27 +16,20 @@ from . import bp
 @bp.get("/me")
 def me():
     """Every module the learner has started, with time and completion per LO and lens."""
-    with transaction() as conn:
-        report = progress.learner_report(conn, content_index(), current_learner())
+    report = progress.learner_report(database(), content_index(), current_learner())
     return render_template("learn/me.html", report=report)
 
 
 def exported_rows() -> list[dict]:
     """The learner's rows, with timestamps in ISO 8601."""
-    with transaction() as conn:
-        rows = progress.export_rows(conn, current_learner())
+    rows = progress.export_rows(database(), current_learner())
     return [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()} for row in rows]
-
-
-def download(body: str, mimetype: str, filename: str) -> Response:
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def exported_chats() -> list[dict]:
     """The learner's messages to and from the tutor, with the lens and module they were about."""
     index = content_index()
-    with transaction() as conn:
-        messages = progress.export_chats(conn, current_learner())
+    messages = progress.export_chats(database(), current_learner())
     for message in messages:
         module, lens = index.modules_by_id.get(message["module_id"]), index.lenses_by_id.get(message["lens_id"])
         message.update(module_title=module.title if module else "", lens_title=lens.title if lens else "")
@@ -47,7 +40,7 @@ def exported_chats() -> list[dict]:
 def export_json():
     """All of the learner's progress rows and tutor chats, as JSON."""
     body = json.dumps({"progress": exported_rows(), "chat_messages": exported_chats()}, default=str, indent=2)
-    return download(body, "application/json", "my-progress.json")
+    return download(body, "my-progress.json", "application/json")
 
 
 @bp.get("/me/export.csv")
@@ -57,7 +50,7 @@ def export_csv():
     writer = csv.DictWriter(out, fieldnames=progress.EXPORT_COLUMNS)
     writer.writeheader()
     writer.writerows(exported_rows())
-    return download(out.getvalue(), "text/csv", "my-progress.csv")
+    return download(out.getvalue(), "my-progress.csv", "text/csv")
 
 
 @bp.get("/me/delete")
@@ -69,7 +62,6 @@ def confirm_delete():
 @bp.post("/me/delete")
 def delete():
     """Delete every progress row and tutor chat of the learner, then show the now empty report."""
-    with transaction() as conn:
-        deleted = progress.delete_progress(conn, current_learner())
+    deleted = progress.delete_progress(database(), current_learner())
     flash(f"Deleted your progress ({deleted} records).")
     return redirect(url_for("learn.me"), code=303)

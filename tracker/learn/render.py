@@ -6,6 +6,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from tracker.chat import MAX_MESSAGE_CHARS
+from tracker.content.estimates import about_minutes, has_transcript_heading
 from tracker.content.model import youtube_id
 
 # Raw HTML in content is not rendered, and the result is sanitised again: content files,
@@ -42,7 +44,8 @@ def day(moment: datetime | None) -> str:
 
 
 def register_template_helpers(app) -> None:
-    from tracker.content.estimates import about_minutes, has_transcript_heading
-
     app.jinja_env.filters.update(markdown=render_markdown, duration=duration, day=day, about_minutes=about_minutes)
-    app.jinja_env.globals.update(youtube_embed_url=youtube_embed_url, has_transcript_heading=has_transcript_heading)
+    app.jinja_env.globals.update(
+        youtube_embed_url=youtube_embed_url, has_transcript_heading=has_transcript_heading,
+        max_message_chars=MAX_MESSAGE_CHARS,
+    )

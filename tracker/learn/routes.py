@@ -1,13 +1,13 @@
 """Server-rendered learner pages. An htmx request gets only the partial it swaps."""
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, url_for
 
-from tracker import chat, progress
-from tracker.api.body import RequestBody
-from tracker.app_state import budget, content_index
+from tracker import progress
+from tracker.app_state import budget, content_index, database
 from tracker.auth.late_claims import claim_late_anonymous_progress
-from tracker.db import transaction
-from tracker.identity import current_learner, give_visitor_a_token, set_anonymous_cookie
-from tracker.ratelimit import completion_limits
+from tracker.http.body import RequestBody
+from tracker.http.htmx import fragment, wants_fragment
+from tracker.http.identity import current_learner, give_visitor_a_token, set_anonymous_cookie
+from tracker.http.ratelimit import completion_limits
 
 from . import bp
 
@@ -16,15 +16,10 @@ bp.before_request(claim_late_anonymous_progress)
 bp.after_request(set_anonymous_cookie)
 
 
-def wants_fragment() -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
-
-
 @bp.get("/")
 def index():
     """The courses, with the learner's modules completed and time spent in each."""
-    with transaction() as conn:
-        overview = progress.courses_overview(conn, content_index(), current_learner())
+    overview = progress.courses_overview(database(), content_index(), current_learner())
     return render_template("learn/index.html", overview=overview)
 
 
@@ -32,9 +27,8 @@ def index():
 def course(slug: str):
     """A course's modules in order, with status, counts, time and estimates."""
     index = content_index()
-    course = index.courses_by_slug.get(slug) or abort(404, f"There is no course called “{slug}”.")
-    with transaction() as conn:
-        states = progress.course_state(conn, index, current_learner(), course)
+    course = progress.find_course(index, slug)
+    states = progress.course_state(database(), index, current_learner(), course)
     return render_template("learn/course.html", course=course, states=states)
 
 
@@ -42,32 +36,24 @@ def course(slug: str):
 def module(slug: str):
     """A module's introduction, outcomes and lenses, with a link to go on where the learner left off."""
     index = content_index()
-    module = index.modules_by_slug.get(slug) or abort(404, f"There is no module called “{slug}”.")
-    with transaction() as conn:
-        state = progress.module_state(conn, index, current_learner(), module)
+    module = progress.find_module(index, slug)
+    state = progress.get_module_state(database(), index, current_learner(), slug)
     return render_template("learn/module.html", module=module, state=state)
-
-
-def find_section(slug: str, lens_ref: str):
-    module = content_index().modules_by_slug.get(slug) or abort(404, f"There is no module called “{slug}”.")
-    section = module.section_named(lens_ref) or abort(404, f"The module “{module.title}” has no lens “{lens_ref}”.")
-    return module, section
 
 
 @bp.get("/modules/<slug>/<lens_ref>")
 def lens(slug: str, lens_ref: str):
     """One lens: its content, the tutor chat, the module outline, and the tracker that sends heartbeats."""
-    module, section = find_section(slug, lens_ref)
-    learner = current_learner()
-    with transaction() as conn:
-        state = progress.module_state(conn, content_index(), learner, module)
-        messages = chat.history(conn, learner, module.id, section.lens.id)
+    index = content_index()
+    module, section = progress.find_section(index, slug, lens_ref)
+    state, messages = progress.lens_page(database(), index, current_learner(), module, section.lens.id)
     position = module.sections.index(section)
     return render_template(
         "learn/lens.html",
         module=module,
         section=section,
         state=state,
+        lens_state=progress.lens_in(state, section.lens.id),
         previous=module.sections[position - 1] if position > 0 else None,
         next=module.sections[position + 1] if position + 1 < len(module.sections) else None,
         messages=messages,
@@ -89,19 +75,16 @@ def complete(slug: str, lens_ref: str):
     The form carries the active seconds the page had not sent yet (tracker.js fills them in), so
     that the completion's time_to_complete_s includes them.
     """
-    module, section = find_section(slug, lens_ref)
+    module, section = progress.find_section(content_index(), slug, lens_ref)
     body = RequestBody.read()
     pending_s, chunk_id = body.integer("time_delta_s", required=False) or 0, body.integer("chunk_id", required=False)
-    with transaction() as conn:
-        result = progress.complete_lens(
-            conn, content_index(), current_learner(), lens_id=section.lens.id, module_slug=slug,
-            pending_s=pending_s, chunk_id=chunk_id, budget=budget(),
-        )
+    result = progress.complete_lens(
+        database(), content_index(), current_learner(), lens_id=section.lens.id, module_slug=slug,
+        pending_s=pending_s, chunk_id=chunk_id, budget=budget(),
+    )
     if not wants_fragment():
         return redirect(url_for("learn.lens", slug=slug, lens_ref=section.lens.name), code=303)
     state = result["modules"][0]
-    response = current_app.make_response(
-        render_template("learn/_completed.html", module=module, section=section, state=state)
+    return fragment(
+        "learn/_completed.html", module=module, section=section, state=state, lens_state=progress.lens_in(state, section.lens.id)
     )
-    response.vary.add("HX-Request")
-    return response

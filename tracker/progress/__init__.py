@@ -6,14 +6,25 @@ from .errors import (
     NotAPlacement,
     OutOfRange,
     ProgressError,
+    UnknownCourse,
+    UnknownLearner,
     UnknownLens,
     UnknownModule,
 )
-from .account import EXPORT_COLUMNS, claim_anonymous_progress, claim_late_anonymous_progress, delete_progress, export_rows
-from .chats import export_chats
-from .model import Budget, Learner
+from .lookup import find_course, find_module, find_section
+from .learner_data import (
+    EXPORT_COLUMNS,
+    claim_anonymous_progress,
+    claim_late_anonymous_progress,
+    delete_progress,
+    export_chats,
+    export_rows,
+)
+from tracker.learner import Learner
+
+from .model import Budget
 from .service import complete_lens, record_heartbeat, update_module_progress
-from .state import course_state, courses_overview, get_module_state, learner_report, module_state
+from .state import course_state, courses_overview, get_module_state, learner_report, lens_in, lens_page
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -23,6 +34,9 @@ __all__ = [
     "delete_progress",
     "export_chats",
     "export_rows",
+    "find_course",
+    "find_module",
+    "find_section",
     "Budget",
     "InvalidDelta",
     "Learner",
@@ -30,6 +44,8 @@ __all__ = [
     "NotAPlacement",
     "OutOfRange",
     "ProgressError",
+    "UnknownCourse",
+    "UnknownLearner",
     "UnknownLens",
     "UnknownModule",
     "complete_lens",
@@ -37,7 +53,8 @@ __all__ = [
     "courses_overview",
     "get_module_state",
     "learner_report",
-    "module_state",
+    "lens_in",
+    "lens_page",
     "record_heartbeat",
     "update_module_progress",
 ]

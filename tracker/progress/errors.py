@@ -9,6 +9,14 @@ class UnknownLens(ProgressError):
     """The content id is not a lens of the current content."""
 
 
+class UnknownCourse(ProgressError):
+    """No course has this slug."""
+
+
+class UnknownLearner(ProgressError):
+    """No learner is found by the id the admin page was given."""
+
+
 class UnknownModule(ProgressError):
     """No module has this slug."""
 

@@ -1,9 +1,9 @@
 """Finding content by what clients send, with domain errors when it is not there."""
 from uuid import UUID
 
-from tracker.content import ContentIndex, Lens, Module, Placement
+from tracker.content import ContentIndex, Course, Lens, Module, Placement, Section
 
-from .errors import LensNotInModule, NotAPlacement, UnknownLens, UnknownModule
+from .errors import LensNotInModule, NotAPlacement, UnknownCourse, UnknownLens, UnknownModule
 
 
 def find_lens(index: ContentIndex, lens_id: UUID) -> Lens:
@@ -13,11 +13,27 @@ def find_lens(index: ContentIndex, lens_id: UUID) -> Lens:
     return lens
 
 
+def find_course(index: ContentIndex, slug: str) -> Course:
+    course = index.courses_by_slug.get(slug)
+    if course is None:
+        raise UnknownCourse(f"There is no course called “{slug}”.")
+    return course
+
+
 def find_module(index: ContentIndex, slug: str) -> Module:
     module = index.modules_by_slug.get(slug)
     if module is None:
-        raise UnknownModule(f"no module has slug {slug!r}")
+        raise UnknownModule(f"There is no module called “{slug}”.")
     return module
+
+
+def find_section(index: ContentIndex, slug: str, lens_ref: str) -> tuple[Module, Section]:
+    """A module and the step of it whose lens has this name or id, as pages and chat URLs name them."""
+    module = find_module(index, slug)
+    section = module.section_named(lens_ref)
+    if section is None:
+        raise LensNotInModule(f"The module “{module.title}” has no lens “{lens_ref}”.")
+    return module, section
 
 
 def find_placement(index, lens: Lens, lo_id: UUID | None, module_id: UUID | None) -> Placement | None:

@@ -1,7 +1,8 @@
 """The progress rules for writing: heartbeats, and completion with its propagation.
 
-No Flask here. Every function takes a SQLAlchemy connection and runs inside the caller's
-transaction, takes plain values, returns plain data, and raises the domain errors of
+No Flask here. The entry points (record_heartbeat, complete_lens, update_module_progress) take
+the app's Db and open the boundary their work needs; the functions they call take a connection
+and run inside it. All take plain values, return plain data, and raise the domain errors of
 `tracker.progress.errors`.
 """
 from datetime import datetime, timedelta
@@ -9,18 +10,21 @@ from uuid import UUID
 
 from sqlalchemy import Connection, select
 
+from tracker.chat.store import has_written_to_tutor
+from tracker.clock import as_utc, utc_now
 from tracker.content import ContentIndex
+from tracker.database import Db
+from tracker.learner import Learner, owned_by
 
-from .chats import has_written_to_tutor
 from .errors import ChatNotStarted, InvalidDelta, LensNotInModule, NotAPlacement, OutOfRange
 from .lookup import find_lens, find_module, find_placement, placements_in
-from .model import MAX_BACKLOG_AGE_S, MAX_CHUNK_ID, Budget, Learner, as_utc, owned_by, progress, utc_now
+from .model import MAX_BACKLOG_AGE_S, MAX_CHUNK_ID, Budget, progress
 from .state import module_state
 from .statements import COMPLETE_ROW, LEVELS_IN_LOCK_ORDER, LOCK_LEARNER, execute_heartbeat, lock_row_statement, owner_kind
 
 
 def record_heartbeat(
-    conn: Connection,
+    db: Db,
     index: ContentIndex,
     learner: Learner,
     budget: Budget,
@@ -40,6 +44,14 @@ def record_heartbeat(
     `chunk_id`: the page's id for these seconds; the same chunk sent again is credited nothing.
     """
     check_heartbeat(budget, delta_s, backlog_age_s, chunk_id)
+    targets = heartbeat_targets(index, lens_id, lo_id, module_id)
+    # One INSERT ... ON CONFLICT statement, atomic by itself: no BEGIN or COMMIT, one round trip.
+    with db.single_statement() as conn:
+        return credit_rows(conn, learner, budget, targets, delta_s, backlog_age_s, chunk_id, now or utc_now())
+
+
+def heartbeat_targets(index: ContentIndex, lens_id: UUID, lo_id: UUID | None, module_id: UUID | None) -> dict:
+    """The (id, title) of the lens and, when the client named them, its LO and module, by level."""
     lens = find_lens(index, lens_id)
     placement = find_placement(index, lens, lo_id, module_id)
     targets = {"lens": (lens.id, lens.title)}
@@ -47,7 +59,7 @@ def record_heartbeat(
         targets["lo"] = (placement.outcome.id, placement.outcome.title)
     if module_id is not None:
         targets["module"] = (placement.module.id, placement.module.title)
-    return credit_rows(conn, learner, budget, targets, delta_s, backlog_age_s, chunk_id, now or utc_now())
+    return targets
 
 
 def check_heartbeat(budget: Budget, delta_s: int, backlog_age_s: int | None, chunk_id: int | None) -> None:
@@ -83,7 +95,7 @@ def credit_rows(conn, learner, budget, targets: dict, delta_s: int, backlog_age_
 
 
 def complete_lens(
-    conn: Connection,
+    db: Db,
     index: ContentIndex,
     learner: Learner,
     *,
@@ -100,7 +112,15 @@ def complete_lens(
     the lens, its LO and its module through the heartbeat's budget before the completion takes
     its snapshot, so that time_to_complete_s includes them. Needs `budget`.
     """
-    now = now or utc_now()
+    with db.transaction() as conn:
+        return complete_and_propagate(
+            conn, index, learner, lens_id=lens_id, module_slug=module_slug,
+            pending_s=pending_s, chunk_id=chunk_id, budget=budget, now=now or utc_now(),
+        )
+
+
+def complete_and_propagate(conn: Connection, index, learner, *, lens_id, module_slug, pending_s, chunk_id, budget, now) -> dict:
+    """complete_lens inside the caller's transaction."""
     lens = find_lens(index, lens_id)
     named = placements_in(index, lens, module_slug)  # checks the slug; the answer describes these modules
     if pending_s:
@@ -209,7 +229,7 @@ def complete_row(conn, row, now: datetime) -> None:
 
 def completed_lens_ids(conn, learner: Learner, lens_ids: frozenset[UUID]) -> set[UUID]:
     query = select(progress.c.content_id).where(
-        owned_by(learner),
+        owned_by(progress, learner),
         progress.c.content_id.in_(lens_ids),
         progress.c.completed_at.is_not(None),
     )
@@ -217,7 +237,7 @@ def completed_lens_ids(conn, learner: Learner, lens_ids: frozenset[UUID]) -> set
 
 
 def update_module_progress(
-    conn: Connection,
+    db: Db,
     index: ContentIndex,
     learner: Learner,
     budget: Budget,
@@ -237,15 +257,17 @@ def update_module_progress(
     section = module.section_for(lens_id)
     if section is None:
         raise LensNotInModule(f"lens {lens_id} is not part of module {module_slug!r}")
+    if time_spent_s:
+        check_heartbeat(budget, time_spent_s, None, None)
     credited = None
-    if completed:
-        result = complete_lens(
-            conn, index, learner, lens_id=lens_id, module_slug=module_slug, pending_s=time_spent_s, budget=budget, now=now
-        )
-        credited = result["credited_s"]
-    elif time_spent_s:
-        credited = record_heartbeat(
-            conn, index, learner, budget,
-            lens_id=lens_id, delta_s=time_spent_s, lo_id=section.outcome.id, module_id=module.id, now=now,
-        )
-    return credited, module_state(conn, index, learner, module)
+    with db.transaction() as conn:  # the answer's state is read after the writes, in the same transaction
+        if completed:
+            result = complete_and_propagate(
+                conn, index, learner, lens_id=lens_id, module_slug=module_slug,
+                pending_s=time_spent_s, chunk_id=None, budget=budget, now=now,
+            )
+            credited = result["credited_s"]
+        elif time_spent_s:
+            targets = heartbeat_targets(index, lens_id, section.outcome.id, module.id)
+            credited = credit_rows(conn, learner, budget, targets, time_spent_s, None, None, now)
+        return credited, module_state(conn, index, learner, module)

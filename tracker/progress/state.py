@@ -1,5 +1,8 @@
 """Reading progress: a module's state, a course's modules, and everything a learner has started.
 
+The entry points take the app's Db and read in one transaction; module_state takes the
+connection of a caller that also writes (a completion answers with the new state).
+
 Each function reads the learner's rows with one query and builds plain dictionaries from the
 content index, so pages and the JSON API never query per lens.
 """
@@ -7,11 +10,15 @@ from uuid import UUID
 
 from sqlalchemy import Connection, select
 
+from tracker.chat.store import Message, conversation
+from tracker.clock import as_utc
 from tracker.content import ContentIndex, Course, Module
 from tracker.content.estimates import estimate_s
+from tracker.database import Db
+from tracker.learner import Learner, owned_by
 
 from .lookup import find_module
-from .model import Learner, as_utc, owned_by, progress
+from .model import progress
 
 ROW_COLUMNS = (
     progress.c.content_id,
@@ -27,7 +34,7 @@ ROW_COLUMNS = (
 
 def load_rows(conn: Connection, learner: Learner, content_ids=None) -> dict:
     """The learner's rows by content id; all of them when `content_ids` is None."""
-    query = select(*ROW_COLUMNS).where(owned_by(learner))
+    query = select(*ROW_COLUMNS).where(owned_by(progress, learner))
     if content_ids is not None:
         query = query.where(progress.c.content_id.in_(list(content_ids)))
     return {row.content_id: row for row in conn.execute(query)}
@@ -37,8 +44,17 @@ def module_content_ids(module: Module) -> list[UUID]:
     return [module.id, *(o.id for o in module.outcomes), *(s.lens.id for s in module.sections)]
 
 
-def get_module_state(conn: Connection, index: ContentIndex, learner: Learner, module_slug: str) -> dict:
-    return module_state(conn, index, learner, find_module(index, module_slug))
+def get_module_state(db: Db, index: ContentIndex, learner: Learner, module_slug: str) -> dict:
+    """The learner's state in the module with this slug."""
+    module = find_module(index, module_slug)
+    with db.transaction() as conn:
+        return module_state(conn, index, learner, module)
+
+
+def lens_page(db: Db, index: ContentIndex, learner: Learner, module: Module, lens_id: UUID) -> tuple[dict, list[Message]]:
+    """What a lens page shows of the learner: the module's state, and their conversation with the tutor."""
+    with db.transaction() as conn:
+        return module_state(conn, index, learner, module), conversation(conn, learner, module.id, lens_id)
 
 
 def module_state(conn, index: ContentIndex, learner: Learner, module: Module) -> dict:
@@ -47,16 +63,18 @@ def module_state(conn, index: ContentIndex, learner: Learner, module: Module) ->
     return build_module_state(module, rows, index.chat_allowance_s)
 
 
-def course_state(conn, index: ContentIndex, learner: Learner, course: Course) -> list[dict]:
+def course_state(db: Db, index: ContentIndex, learner: Learner, course: Course) -> list[dict]:
     """The state of each module of a course, in course order, from one query."""
     modules = [ref.module for ref in course.module_refs]
-    rows = load_rows(conn, learner, [i for m in modules for i in module_content_ids(m)])
+    with db.transaction() as conn:
+        rows = load_rows(conn, learner, [i for m in modules for i in module_content_ids(m)])
     return [build_module_state(module, rows, index.chat_allowance_s) for module in modules]
 
 
-def courses_overview(conn, index: ContentIndex, learner: Learner) -> list[dict]:
+def courses_overview(db: Db, index: ContentIndex, learner: Learner) -> list[dict]:
     """Per course: modules completed out of total, and module-level time spent."""
-    rows = load_rows(conn, learner, [ref.module.id for c in index.courses for ref in c.module_refs])
+    with db.transaction() as conn:
+        rows = load_rows(conn, learner, [ref.module.id for c in index.courses for ref in c.module_refs])
     overview = []
     for course in index.courses:
         module_rows = [rows[ref.module.id] for ref in course.module_refs if ref.module.id in rows]
@@ -69,8 +87,14 @@ def courses_overview(conn, index: ContentIndex, learner: Learner) -> list[dict]:
     return overview
 
 
-def learner_report(conn, index: ContentIndex, learner: Learner) -> list[dict]:
+def learner_report(db: Db, index: ContentIndex, learner: Learner) -> list[dict]:
     """The state of every module the learner has started, from one query."""
+    with db.transaction() as conn:
+        return started_modules(conn, index, learner)
+
+
+def started_modules(conn: Connection, index: ContentIndex, learner: Learner) -> list[dict]:
+    """learner_report inside the caller's transaction."""
     rows = load_rows(conn, learner)
     started = [m for m in index.modules if any(i in rows for i in module_content_ids(m))]
     return [build_module_state(module, rows, index.chat_allowance_s) for module in started]
@@ -111,6 +135,11 @@ def build_module_state(module: Module, rows: dict, chat_allowance_s: int) -> dic
         "learning_outcomes": outcomes,
         "lenses": lenses,
     }
+
+
+def lens_in(state: dict, lens_id: UUID) -> dict:
+    """One lens's part of a module state."""
+    return next(lens for lens in state["lenses"] if lens["id"] == lens_id)
 
 
 def module_status(module: Module, rows: dict) -> str:

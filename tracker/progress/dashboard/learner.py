@@ -4,8 +4,10 @@ from sqlalchemy import Connection, func, select
 
 from tracker.content import ContentIndex
 from tracker.models import User
-from tracker.progress.model import Learner, as_utc, owned_by, progress
-from tracker.progress.state import learner_report
+from tracker.clock import as_utc
+from tracker.learner import Learner, owned_by
+from tracker.progress.model import progress
+from tracker.progress.state import started_modules
 
 from .learners import anonymous_label
 from .sql import completed
@@ -39,7 +41,7 @@ def learner_detail(conn: Connection, index: ContentIndex, found: dict) -> dict:
             func.coalesce(func.sum(progress.c.total_time_spent_s), 0).label("time_s"),
             func.count(completed).label("modules_completed"),
             func.max(progress.c.last_heartbeat_at).label("last_active"),
-        ).where(owned_by(learner), progress.c.content_type == "module")
+        ).where(owned_by(progress, learner), progress.c.content_type == "module")
     ).one()
     return {
         "label": found["label"],
@@ -47,6 +49,6 @@ def learner_detail(conn: Connection, index: ContentIndex, found: dict) -> dict:
         "time_s": totals.time_s,
         "modules_completed": totals.modules_completed,
         "last_active": as_utc(totals.last_active),
-        "modules": learner_report(conn, index, learner),
+        "modules": started_modules(conn, index, learner),
         "chats": chat_transcripts(conn, index, learner),
     }

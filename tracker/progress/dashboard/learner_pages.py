@@ -5,7 +5,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select, tuple_
 
-from tracker.progress.model import as_utc, progress
+from tracker.clock import as_utc
+from tracker.progress.model import progress
 
 from .learners import (
     ACCOUNT,

@@ -4,7 +4,8 @@ from sqlalchemy import Connection, select
 
 from tracker.content import ContentIndex
 from tracker.models import ChatMessage, ChatSession
-from tracker.progress.model import Learner, as_utc
+from tracker.clock import as_utc
+from tracker.learner import Learner
 
 sessions = ChatSession.__table__
 messages = ChatMessage.__table__

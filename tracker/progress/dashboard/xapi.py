@@ -12,7 +12,8 @@ from typing import Callable, Iterator
 from sqlalchemy import and_, or_, select
 
 from tracker.models import User
-from tracker.progress.model import as_utc, progress
+from tracker.clock import as_utc
+from tracker.progress.model import progress
 
 from .learners import anonymous_label
 from .sql import completed
@@ -60,9 +61,7 @@ def statement_rows(conn, after_id: int, limit: int, since: datetime | None = Non
     return conn.execute(query).all()
 
 
-def xapi_statements(
-    connect: Callable, base_url: str, batch: int = 2000, since: datetime | None = None
-) -> Iterator[dict]:
+def statement_batches(connect: Callable, base_url: str, batch: int, since: datetime | None) -> Iterator[dict]:
     """Every statement, in progress row order; `connect()` gives a connection in a transaction.
 
     With `since`, only completions from then on and modules in progress active since then,

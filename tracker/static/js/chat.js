@@ -17,8 +17,8 @@
   function activity() { document.dispatchEvent(new CustomEvent("tracker:activity")); }
 
   function csrfToken() {
-    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
-    catch (e) { return ""; }
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
   }
 
   function panelParts(node) {

@@ -1,11 +1,11 @@
 /*
  * tracker.js: counts a learner's active seconds on a lens page and reports them.
  *
- * The page renders <div id="tracker" hx-post="/api/progress/time" hx-trigger="tracker:beat"
- * hx-include="#tracker-fields"> with the lens, LO and module ids and the heartbeat settings in
- * data-* attributes. htmx sends the heartbeat; this file decides when and what it says. (An
- * hx-trigger filter such as [tracker.isActive()] would need eval, which the page's Content
- * Security Policy forbids.)
+ * The page renders <div id="tracker" hx-post="/api/progress/time" hx-trigger="tracker:beat"> with
+ * the lens, LO and module ids and the heartbeat settings in data-* attributes, all from the
+ * server's settings (templates/learn/_tracker.html); this file has no defaults of its own. htmx
+ * sends the heartbeat; this file decides when and what it says. (An hx-trigger filter such as
+ * [tracker.isActive()] would need eval, which the page's Content Security Policy forbids.)
  *
  * Rules:
  * - Active: the tab is visible, and either there was some activity (scroll, mousemove, keydown,
@@ -63,6 +63,7 @@
   var YT_PLAYING = 1, YT_BUFFERING = 3;
 
   var el = null, cfg = null, beatTimer = null; // the bound #tracker element, its settings and heartbeat clock
+  var limits = null; // the settings of the last bound page: the queue outlives the page it was filled on
   var pendingMs = 0, pendingSince = 0; // active time not yet sent, and when its oldest part was accrued
   var lastActivity = Date.now(), lastAccrual = Date.now();
   var segmentCounts = false, segmentWatchedUntil = 0; // what holds from lastAccrual until the next accrual
@@ -72,9 +73,9 @@
 
   function now() { return Date.now(); }
   function visible() { return document.visibilityState === "visible"; }
-  function timeoutMs() { return (cfg ? cfg.timeoutS : 300) * 1000; }
-  function maxDelta() { return cfg ? cfg.maxDeltaS : 120; }
-  function maxBacklogMs() { return (cfg ? cfg.maxBacklogS : 21600) * 1000; }
+  function timeoutMs() { return cfg ? cfg.timeoutS * 1000 : 0; }
+  function maxDelta() { return limits.maxDeltaS; }
+  function maxBacklogMs() { return limits.maxBacklogS * 1000; }
   function isActive() {
     var t = now();
     return visible() && !unloading && (t - lastActivity < timeoutMs() || watchedUntil(t) > t);
@@ -138,11 +139,11 @@
     var d = node.dataset;
     return {
       ids: { content_id: d.lensId, lo_id: d.loId || null, module_id: d.moduleId || null },
-      url: d.heartbeatUrl || node.getAttribute("hx-post") || "/api/progress/time",
-      intervalS: Number(d.intervalS) || 30,
-      timeoutS: Number(d.inactivityTimeoutS) || 300,
-      maxDeltaS: Number(d.maxDeltaS) || 120,
-      maxBacklogS: d.maxBacklogS === undefined ? 21600 : Number(d.maxBacklogS),
+      url: node.getAttribute("hx-post"),
+      intervalS: Number(d.intervalS),
+      timeoutS: Number(d.inactivityTimeoutS),
+      maxDeltaS: Number(d.maxDeltaS),
+      maxBacklogS: Number(d.maxBacklogS),
     };
   }
   function bodyFor(ids, chunk) {
@@ -191,6 +192,7 @@
 
   // The retry queue.
   function readQueue() {
+    if (!limits) return []; // no lens page bound yet: nothing can be sent or split
     var q;
     try { q = JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]"); } catch (e) { q = []; }
     if (!Array.isArray(q)) return [];
@@ -268,7 +270,7 @@
     draining = true;
     var body = bodyFor(entry, entry);
     body.backlog_age_s = Math.max(0, Math.ceil((t - entry.accrued_at) / 1000)); // rounded up: never too young
-    fetch(entry.url || (cfg && cfg.url) || "/api/progress/time", {
+    fetch(entry.url, {
       method: "POST", keepalive: true, credentials: "same-origin",
       headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     }).then(function (r) { return r; }, function () { return null; }).then(function (response) {
@@ -359,6 +361,7 @@
     unbind();
     el = next;
     cfg = next ? readConfig(next) : null;
+    if (cfg) limits = cfg;
     pendingMs = 0;
     pendingSince = 0;
     findPlayers();
@@ -397,8 +400,9 @@
     if (!heartbeat && !completing) return;
     var chunk = takeChunk();
     if (!chunk) { if (heartbeat) e.preventDefault(); return; }
-    e.detail.parameters.time_delta_s = String(chunk.seconds);
-    e.detail.parameters.chunk_id = String(chunk.chunk_id);
+    // A heartbeat names its lens, LO and module; a completion's form names them in its URL.
+    var fields = heartbeat ? bodyFor(cfg.ids, chunk) : { time_delta_s: chunk.seconds, chunk_id: chunk.chunk_id };
+    Object.keys(fields).forEach(function (name) { e.detail.parameters[name] = String(fields[name]); });
     // The same object comes back as requestConfig in htmx:afterRequest.
     e.detail.tracker = { chunk: chunk, ids: cfg.ids, url: cfg.url, completing: !!completing, requeued: false };
     if (heartbeat) inFlight = e.detail.tracker;

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from werkzeug.security import generate_password_hash
 
 from tracker.content import ContentIndex
+from tracker.database import Db
 
 from .people import learner_identity
 from .profiles import course_modules, lens_profiles
@@ -27,11 +28,13 @@ from .write import (
 __all__ = ["refresh_statistics", "seed_demo_load"]
 
 
-def seed_demo_load(
-    conn: Connection, index: ContentIndex, learners: int, seed: int = 1, now: datetime | None = None
-) -> dict:
-    """Add `learners` simulated learners with their progress; return how many accounts and rows were written."""
-    now = now or datetime.now(timezone.utc)
+def seed_demo_load(db: Db, index: ContentIndex, learners: int, seed: int = 1, now: datetime | None = None) -> dict:
+    """Add `learners` simulated learners with their progress, in one transaction; return how many accounts and rows were written."""
+    with db.transaction() as conn:
+        return seed_learners(conn, index, learners, seed, now or datetime.now(timezone.utc))
+
+
+def seed_learners(conn: Connection, index: ContentIndex, learners: int, seed: int, now: datetime) -> dict:
     rng = random.Random(seed)
     modules, profiles = course_modules(index), lens_profiles(index, rng)
     # Seeded accounts cannot log in: nobody knows the password behind this hash.

@@ -81,14 +81,11 @@ class RequestBody:
 
     @classmethod
     def read(cls) -> "RequestBody":
-        """The request's body, parsed once: a rate limit may look at it before the view does."""
-        environ = request.environ  # per request, unlike g (see identity.current_learner)
-        if "tracker.request_body" not in environ:
-            environ["tracker.request_body"] = cls.parse()
-        return environ["tracker.request_body"]
+        """The current request's body, parsed once (TrackerRequest.body): a rate limit may look first."""
+        return request.body
 
     @classmethod
-    def parse(cls) -> "RequestBody":
+    def parse(cls, request) -> "RequestBody":
         if request.mimetype in FORM_TYPES:
             return cls(request.form.to_dict(), from_form=True)
         raw = request.get_data(cache=True)

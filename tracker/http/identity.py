@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
 
-from tracker.progress import Learner
+from tracker.learner import Learner
 from tracker.uuids import parse_uuid
 
 ANONYMOUS_COOKIE = "tracker_anon"
@@ -31,16 +31,12 @@ def is_logged_in() -> bool:
 def current_learner() -> Learner:
     """The learner this request acts for; 401 without any identity, 400 for a malformed token.
 
-    Worked out once per request: the rate limits ask before the view does. Kept in the request's
-    environ rather than g, which lives as long as the app context (in tests, several requests).
+    Worked out once per request (TrackerRequest.learner): the rate limits ask before the view does.
     """
-    environ = request.environ
-    if "tracker.learner" not in environ:
-        environ["tracker.learner"] = identify_learner()
-    return environ["tracker.learner"]
+    return request.learner
 
 
-def identify_learner() -> Learner:
+def identify_learner(request) -> Learner:
     """A token never comes in the URL, where access logs would keep it: beacons carry the cookie."""
     if is_logged_in():
         return Learner(user_id=current_user.id)

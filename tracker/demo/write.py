@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, text
 
+from tracker.database import Db
 from tracker.models import User, UserContentProgress
 
 users = User.__table__
@@ -81,9 +82,9 @@ def copy_rows(conn: Connection, table: str, columns: tuple, rows) -> int:
     return count
 
 
-def refresh_statistics(engine) -> None:
+def refresh_statistics(db: Db) -> None:
     """Fresh planner statistics and visibility map, so the dashboard's index-only scans apply at once."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with db.single_statement() as conn:  # VACUUM runs outside any transaction
         if conn.dialect.name == "postgresql":
             conn.execute(text("VACUUM (ANALYZE) users, user_content_progress"))
         else:

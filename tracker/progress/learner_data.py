@@ -3,10 +3,13 @@ from uuid import UUID
 
 from sqlalchemy import Connection, and_, case, delete, exists, func, or_, select, update
 
+from tracker.chat.store import all_messages, claim_anonymous_chats, delete_chats, sessions
+from tracker.clock import as_utc
 from tracker.content import ContentIndex
+from tracker.database import Db
+from tracker.learner import Learner, owned_by
 
-from .chats import claim_anonymous_chats, delete_chats, sessions
-from .model import Learner, as_utc, owned_by, progress
+from .model import progress
 from .service import complete_finished_outcomes_and_modules, serialise_completions
 
 EXPORT_COLUMNS = (
@@ -15,13 +18,19 @@ EXPORT_COLUMNS = (
 )
 
 
-def claim_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_token: UUID, user_id: int) -> int:
+def claim_anonymous_progress(db: Db, index: ContentIndex, anonymous_token: UUID, user_id: int) -> int:
+    """Move everything an anonymous token owns into an account, in one transaction; return how many progress rows it owned."""
+    with db.transaction() as conn:
+        return move_anonymous_progress(conn, index, anonymous_token, user_id)
+
+
+def move_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_token: UUID, user_id: int) -> int:
     """Move everything an anonymous token owns into an account; return how many progress rows it owned.
 
     Where both have a row for the same content, the times add up and the earlier completion
     wins, with its own time_to_complete_s; the anonymous row is then deleted. Tutor chats move
     along. An LO or module whose required lenses are complete only once both are put together
-    completes now. Run it in one transaction. Claiming again finds nothing left to move, so it is idempotent.
+    completes now. Claiming again finds nothing left to move, so it is idempotent.
     """
     account = Learner(user_id=user_id)
     # Completions in other tabs, by either learner, wait for the move: none misses what moves in.
@@ -75,7 +84,7 @@ def claim_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_to
     return len(owned)
 
 
-def claim_late_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_token: UUID, user_id: int) -> int:
+def claim_late_anonymous_progress(db: Db, index: ContentIndex, anonymous_token: UUID, user_id: int) -> int:
     """Claim again whatever reached a claimed token afterwards: a heartbeat that was in flight during the login.
 
     One cheap look when nothing did, which is nearly always.
@@ -84,9 +93,10 @@ def claim_late_anonymous_progress(conn: Connection, index: ContentIndex, anonymo
         exists().where(progress.c.anonymous_token == anonymous_token),
         exists().where(sessions.c.anonymous_token == anonymous_token),
     ))
-    if not conn.execute(owns_something).scalar():
-        return 0
-    return claim_anonymous_progress(conn, index, anonymous_token, user_id)
+    with db.transaction() as conn:
+        if not conn.execute(owns_something).scalar():
+            return 0
+        return move_anonymous_progress(conn, index, anonymous_token, user_id)
 
 
 def earlier(a, b):
@@ -97,17 +107,25 @@ def later(a, b):
     return case((b.is_(None), a), (a.is_(None), b), (a > b, a), else_=b)
 
 
-def export_rows(conn: Connection, learner: Learner) -> list[dict]:
+def export_rows(db: Db, learner: Learner) -> list[dict]:
     """Every progress row of the learner, as plain values, modules first."""
     columns = [progress.c[name] for name in EXPORT_COLUMNS]
     order = case({"module": 0, "lo": 1, "lens": 2}, value=progress.c.content_type)
-    query = select(*columns).where(owned_by(learner)).order_by(order, progress.c.started_at, progress.c.id)
-    return [
-        {name: as_utc(value) if name.endswith("_at") else value for name, value in row._mapping.items()}
-        for row in conn.execute(query)
-    ]
+    query = select(*columns).where(owned_by(progress, learner)).order_by(order, progress.c.started_at, progress.c.id)
+    with db.transaction() as conn:
+        return [
+            {name: as_utc(value) if name.endswith("_at") else value for name, value in row._mapping.items()}
+            for row in conn.execute(query)
+        ]
 
 
-def delete_progress(conn: Connection, learner: Learner) -> int:
+def export_chats(db: Db, learner: Learner) -> list[dict]:
+    """Every chat message of the learner, as plain values, by conversation and time."""
+    with db.transaction() as conn:
+        return all_messages(conn, learner)
+
+
+def delete_progress(db: Db, learner: Learner) -> int:
     """Remove every progress row and tutor chat of the learner; return how many records (rows and messages) there were."""
-    return delete_chats(conn, learner) + conn.execute(delete(progress).where(owned_by(learner))).rowcount
+    with db.transaction() as conn:
+        return delete_chats(conn, learner) + conn.execute(delete(progress).where(owned_by(progress, learner))).rowcount

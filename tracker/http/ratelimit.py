@@ -18,7 +18,8 @@ from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from tracker.accounts import normalise_email
 from tracker.config import RATE_LIMIT_SETTINGS, check_rate_limit
-from tracker.identity import cookie_anonymous_token, current_learner, is_logged_in
+from tracker.http.body import RequestBody
+from tracker.http.identity import cookie_anonymous_token, current_learner, is_logged_in
 
 REDIS_TIMEOUT_S = 1  # a Redis that does not answer must not hold requests for long
 
@@ -54,8 +55,6 @@ def names_no_learner() -> bool:
 
 def asks_to_complete() -> bool:
     """Whether a module-progress request completes its lens, so that it counts as a completion too."""
-    from tracker.api.body import RequestBody  # imported late: tracker.api imports this module
-
     try:
         return RequestBody.read().boolean("completed")
     except HTTPException:
