@@ -7,9 +7,9 @@ tracker's progress service passes. It does no validation, no placement lookup an
 handling: only a dictionary lookup of the three titles. Whatever tracker spends beyond this
 app is the cost of its own code (validation, content index, SQLAlchemy, error handling).
 
-Run it the way bench/heartbeat.py does:
+Run it the way bench.heartbeat does:
     BENCH_DSN=postgresql://postgres@127.0.0.1:5432/tracker_bench \
-        .venv/bin/gunicorn --pythonpath bench bare_app:app
+        .venv/bin/gunicorn bench.bare_app:app    # from the repository root
 """
 import json
 import os

@@ -6,9 +6,9 @@ It recreates a dedicated database (tracker_dashboard_bench, dropped again at the
 login form (CSRF token and session cookie, with http.client). Then it requests each page
 `--repeat` times in a row, after two unmeasured requests, and prints a Markdown table.
 
-    .venv/bin/python bench/dashboard.py                     # 10,000 learners
-    .venv/bin/python bench/dashboard.py --learners 100000   # the larger run
-    .venv/bin/python bench/dashboard.py --keep              # leave the database for a later --reuse
+    .venv/bin/python -m bench.dashboard                     # 10,000 learners
+    .venv/bin/python -m bench.dashboard --learners 100000   # the larger run
+    .venv/bin/python -m bench.dashboard --keep              # leave the database for a later --reuse
 
 The exit status is 1 when any page answered other than 200 or missed --target-ms at p95.
 """
@@ -22,13 +22,14 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
+from bench import ROOT, VENV_BIN
+from bench.gunicorn import Gunicorn, GunicornFailed
+from bench.machine import cpu_model
+
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "tracker_dashboard_bench"
 ADMIN = ("bench-admin@example.org", "bench admin password")
@@ -95,31 +96,20 @@ class Session:
             sys.exit(f"logging in as the admin answered {status}")
 
 
-def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            str(VENV_BIN / "gunicorn"),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",  # a full xAPI export of 50,000 learners streams for longer than the default 30 s
-            "600",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    for _ in range(200):
-        try:
-            if Session(port).request("GET", "/login")[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    sys.exit("gunicorn did not start")
+def start_gunicorn(env: dict, port: int, workers: int) -> Gunicorn:
+    """The app under gunicorn, once it serves the login page."""
+    arguments = [
+        "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+        "--timeout", "600",  # a full xAPI export of 50,000 learners streams for longer than the default 30 s
+        "--log-level", "warning", "wsgi:app",
+    ]
+    server = Gunicorn(arguments, port=port, env=env)
+    try:
+        server.wait_ready("/login", workers=workers, status=200)
+    except GunicornFailed as error:
+        server.stop()
+        sys.exit(f"gunicorn did not start: {error}")
+    return server
 
 
 def pages(session: Session) -> list[tuple[str, str, dict]]:
@@ -168,18 +158,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.dashboard", description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
@@ -200,7 +180,7 @@ def main() -> int:
         session = Session(args.port)
         session.log_in(*ADMIN)
         print(
-            f"\n{seeded}\n{rows:,} progress rows; PostgreSQL {version}; {os.cpu_count()} cores {cpu_name()};"
+            f"\n{seeded}\n{rows:,} progress rows; PostgreSQL {version}; {os.cpu_count()} cores {cpu_model(platform.processor() or 'unknown CPU')};"
             f" gunicorn, {args.workers} sync workers; {args.repeat} requests per page\n"
         )
         print("| page | p50 ms | p95 ms |\n|---|---:|---:|")
@@ -219,8 +199,7 @@ def main() -> int:
             failed |= status != 200
             print(f"| {name} | {len(body.encode()) / 1e6:.1f} | {time.perf_counter() - started:.1f} |", flush=True)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
         if not args.keep:
             with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")

@@ -1,4 +1,4 @@
-"""gunicorn settings file for bench/heartbeat.py: each worker says when it has loaded the app.
+"""gunicorn settings file for bench.gunicorn (announce_workers): each worker says when it has loaded the app.
 
 With BENCH_READY_DIR set, every worker creates a file named after its pid there once the
 app is imported, so the benchmark can wait for all workers before it drives load.

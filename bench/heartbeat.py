@@ -16,7 +16,7 @@ What it measures, in one run on one machine:
 3. pgbench: the same statement driven by pgbench -M prepared, which is the ceiling the
    database itself sets on this machine.
 4. SQL round trips per heartbeat: a short separate phase in which the app reaches
-   PostgreSQL through a counting proxy (in this script) that parses the client-to-server
+   PostgreSQL through a counting proxy (bench/pgwire.py) that parses the client-to-server
    wire protocol and counts Sync and simple Query messages, one per round trip.
 
 Before that it recreates a dedicated database (tracker_bench), migrates it with
@@ -30,15 +30,14 @@ so is any CPU that unrelated processes took during a phase, which marks it as di
 Run from the repository root (needs wrk and pgbench on PATH and PostgreSQL reachable with
 trust auth; the psycopg-pool bench extra must be installed):
 
-    .venv/bin/python bench/heartbeat.py            # full run: 20 s per phase, 2/3/4 workers
-    .venv/bin/python bench/heartbeat.py --quick    # smoke run, about 3 s per phase
+    .venv/bin/python -m bench.heartbeat            # full run: 20 s per phase, 2/3/4 workers
+    .venv/bin/python -m bench.heartbeat --quick    # smoke run, about 3 s per phase
 
 It prints a Markdown summary ready for the README and writes the figures to
 bench/results/heartbeat-<timestamp>.json. The exit status is 1 when any response was not
 a 204 or any phase failed: such figures are not valid.
 """
 import argparse
-import asyncio
 import http.client
 import json
 import os
@@ -46,15 +45,11 @@ import platform
 import random
 import re
 import resource
-import signal
-import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -64,16 +59,17 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # tracker itself, whether or not it is installed in the venv
-
+from bench import ROOT, VENV_BIN
+from bench.gunicorn import Gunicorn
+from bench.machine import CpuTally, busy_share, cpu_model, machine_cpu, wait_for_quiet_machine
+from bench.pgwire import CountingProxy, round_trips
+from bench.processes import all_processes, free_port
 from tracker.config import DEMO_CONTENT_DIR
 from tracker.content import load_content
 from tracker.progress.statements import heartbeat_statement
 
 BENCH_DIR = ROOT / "bench"
 RESULTS_DIR = BENCH_DIR / "results"
-VENV_BIN = Path(sys.executable).parent
 HEARTBEAT_PATH = "/api/progress/time"
 LEVELS = ("module", "lo", "lens")
 TOKEN_PREFIX = "00000000-0000-4000-8000-"  # learner n has the token TOKEN_PREFIX + n as 12 hex digits
@@ -89,7 +85,7 @@ OTHER_CPU_WARNING = 0.05  # unrelated processes using more than this share of th
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.heartbeat", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per measured phase (default 20)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1)")
@@ -206,14 +202,6 @@ def heartbeat_sql() -> str:
 
 
 def machine_info(args) -> dict:
-    cpu_model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     with admin_connection(args) as conn:
         pg_version = conn.execute("SHOW server_version").fetchone()[0]
         settings = dict(conn.execute(
@@ -222,7 +210,7 @@ def machine_info(args) -> dict:
         ).fetchall())
     return {
         "nproc": os.cpu_count(),
-        "cpu_model": cpu_model,
+        "cpu_model": cpu_model(),
         "postgresql": pg_version,
         "postgresql_settings": settings,
         "python": platform.python_version(),
@@ -321,21 +309,6 @@ def prepare_database(args, items) -> int:
 # ---------------------------------------------------------------- CPU accounting
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_stat(pid: int) -> tuple[str, int, float] | None:
-    """(command name, parent pid, CPU seconds) of one process, or None if it is gone."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    name = raw[raw.index("(") + 1: raw.rindex(")")]
-    fields = raw[raw.rindex(")") + 2:].split()
-    # fields[0] is the state (field 3 of stat); utime and stime are fields 14 and 15.
-    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
 def postgres_database(pid: int) -> str | None:
     """The database a PostgreSQL backend serves, from its title ("postgres: 15/main: user db host ..."),
     or None for the server's own processes (checkpointer, WAL writer, autovacuum launcher ...)."""
@@ -349,24 +322,6 @@ def postgres_database(pid: int) -> str | None:
     return None
 
 
-def all_processes() -> dict[int, tuple[str, int, float]]:
-    stats = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            stat = process_stat(int(entry))
-            if stat:
-                stats[int(entry)] = stat
-    return stats
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
-    # user nice system idle iowait irq softirq steal; guest time is already inside user.
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
-
-
 class CpuMeter:
     """CPU seconds spent by the app server, PostgreSQL, the load generator and the whole machine.
 
@@ -378,8 +333,7 @@ class CpuMeter:
 
     def __init__(self, database: str, server_pid: int | None, interval: float = 0.25):
         self.database, self.server_pid, self.interval = database, server_pid, interval
-        self.first: dict[int, tuple] = {}
-        self.last: dict[int, tuple] = {}
+        self.tally = CpuTally()
         self.stopping = threading.Event()
 
     def group_of(self, pid: int, name: str, ppid: int) -> str:
@@ -395,36 +349,31 @@ class CpuMeter:
         return f"other:{name}"
 
     def sample(self) -> None:
-        for pid, (name, ppid, seconds) in all_processes().items():
-            group = self.group_of(pid, name, ppid)
-            # A process first seen after the opening sample started within the phase: it counts from zero.
-            self.first.setdefault(pid, (group, 0.0 if self.phase_started else seconds))
-            self.last[pid] = (group, seconds)
+        self.tally.record(
+            (pid, self.group_of(pid, stat.name, stat.ppid), stat.cpu_s) for pid, stat in all_processes().items()
+        )
 
     def run_sampler(self) -> None:
         while not self.stopping.wait(self.interval):
             self.sample()
 
     def __enter__(self):
-        self.phase_started = False
         self.sample()  # what every process had spent before the phase
-        self.phase_started = True
         self.start_children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self.start_busy = machine_busy()
+        self.start_busy = machine_cpu()
         self.sampler = threading.Thread(target=self.run_sampler, daemon=True)
         self.sampler.start()
         return self
 
     def __exit__(self, *exc):
         end_children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        end_busy = machine_busy()
+        end_busy = machine_cpu()
         self.stopping.set()
         self.sampler.join()
         self.sample()
         self.seconds = {"app": 0.0, "postgres": 0.0} if self.server_pid else {"postgres": 0.0}
         others = Counter()
-        for pid, (group, seconds) in self.last.items():
-            spent = seconds - self.first[pid][1]
+        for group, spent in self.tally.spent().items():
             if group.startswith("other:"):
                 others[group[len("other:"):]] += spent
             elif group in self.seconds:
@@ -436,19 +385,13 @@ class CpuMeter:
             self.start_children.ru_utime + self.start_children.ru_stime
         )
         busy, total = (end - start for end, start in zip(end_busy, self.start_busy))
-        self.seconds["machine"] = busy / CLOCK_TICKS
-        self.machine_busy_share = busy / total if total else 0.0
-        self.other_share = self.other_seconds * CLOCK_TICKS / total if total else 0.0
+        self.seconds["machine"] = busy
+        self.machine_busy_share = busy_share(self.start_busy, end_busy)
+        self.other_share = self.other_seconds / total if total else 0.0
         return False
 
 
 # ---------------------------------------------------------------- gunicorn
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -466,10 +409,8 @@ class ServerSettings:
         return f"{name}, {kind}, {self.workers} workers"
 
 
-def gunicorn_command(settings: ServerSettings, port: int) -> list[str]:
+def gunicorn_arguments(settings: ServerSettings, port: int) -> list[str]:
     command = [
-        str(VENV_BIN / "gunicorn"),
-        "--config", str(BENCH_DIR / "gunicorn_ready.py"),
         "--workers", str(settings.workers),
         "--worker-class", settings.worker_class,
         "--bind", f"127.0.0.1:{port}",
@@ -481,7 +422,7 @@ def gunicorn_command(settings: ServerSettings, port: int) -> list[str]:
     if Path("/dev/shm").is_dir():
         command += ["--worker-tmp-dir", "/dev/shm"]  # gunicorn's advice: keep the liveness file in memory
     if settings.app == "bare":
-        command += ["--pythonpath", str(BENCH_DIR), "bare_app:app"]
+        command += ["bench.bare_app:app"]
     elif settings.app == "before":
         # Its own wsgi.py and tracker package come first on the path; its migrations are not run:
         # the database has this checkout's schema, which only adds to the older one.
@@ -506,75 +447,22 @@ def server_environment(args, settings: ServerSettings, database_url: str) -> dic
     return env
 
 
-class Server:
-    """A gunicorn master and its workers, started in their own process group."""
-
-    def __init__(self, command: list[str], env: dict, port: int, workers: int, log_path: Path):
-        self.port, self.workers, self.log_path = port, workers, log_path
-        self.ready_dir = Path(tempfile.mkdtemp(prefix="ready-", dir=log_path.parent))
-        env = {**env, "BENCH_READY_DIR": str(self.ready_dir)}
-        self.log = open(log_path, "w")
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{HEARTBEAT_PATH}"
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Wait until every worker has loaded the app and the server answers HTTP.
-
-        Workers report through gunicorn_ready.py; the probe is a GET on the heartbeat
-        route, which answers 405 without touching the database.
-        """
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
-            if len(list(self.ready_dir.iterdir())) < self.workers:
-                time.sleep(0.1)
-                continue
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", HEARTBEAT_PATH)
-                connection.getresponse().read()
-                connection.close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 30) -> str:
-        self.log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the group this server was started in
-        except ProcessLookupError:
-            pass
-        self.process.wait()
-        self.log.close()
-
-
 @contextmanager
 def running_server(args, settings: ServerSettings, database_url: str, workdir: Path):
     port = free_port()
     log_path = workdir / f"gunicorn-{settings.app}-{settings.worker_class}-{settings.workers}-{port}.log"
     env = server_environment(args, settings, database_url)
-    server = Server(gunicorn_command(settings, port), env, port, settings.workers, log_path)
+    server = Gunicorn(gunicorn_arguments(settings, port), port=port, env=env, log=log_path, announce_workers=True)
     try:
-        server.wait_ready()
+        # Every worker has loaded the app, and the heartbeat route answers a GET (405) without the database.
+        server.wait_ready(HEARTBEAT_PATH, workers=settings.workers)
         yield server
     finally:
-        server.stop()
+        server.stop(grace_s=15)
+
+
+def heartbeat_url(server: Gunicorn) -> str:
+    return f"{server.base_url}{HEARTBEAT_PATH}"
 
 
 # ---------------------------------------------------------------- wrk
@@ -679,30 +567,12 @@ def measure_once(args, settings: ServerSettings, placements_file: Path, workdir:
     settle_database(args)
     wait_for_quiet_machine()
     with running_server(args, settings, app_database_url(args), workdir) as server:
-        run_wrk(args, server.url, args.warmup, placements_file)
-        with CpuMeter(args.database, server.process.pid) as meter:
-            raw = run_wrk(args, server.url, args.duration, placements_file)
+        run_wrk(args, heartbeat_url(server), args.warmup, placements_file)
+        with CpuMeter(args.database, server.pid) as meter:
+            raw = run_wrk(args, heartbeat_url(server), args.duration, placements_file)
     result = load_result(settings.label(), raw, meter, asdict(settings))
     print_phase(result)
     return result
-
-
-def wait_for_quiet_machine(busy_limit: float = 0.10, patience_s: float = 120.0) -> None:
-    """Before a phase, wait (up to `patience_s`) for a second in which the CPUs are at most 10% busy."""
-    deadline = time.monotonic() + patience_s
-    waited = False
-    while True:
-        start = machine_busy()
-        time.sleep(1.0)
-        busy, total = (end - begin for end, begin in zip(machine_busy(), start))
-        share = busy / total if total else 0.0
-        if share <= busy_limit or time.monotonic() > deadline:
-            if waited:
-                print(f"  (the machine is {share:.0%} busy; going on)", flush=True)
-            return
-        if not waited:
-            print(f"  (the machine is {share:.0%} busy with other work; waiting for it to calm down)", flush=True)
-            waited = True
 
 
 def combine(results: list[LoadResult]) -> LoadResult:
@@ -853,125 +723,6 @@ def pgbench_once(args, placements: list[Placement], workdir: Path) -> dict:
 # ---------------------------------------------------------------- counting round trips
 
 
-STARTUP_SPECIAL_CODES = {80877102, 80877103, 80877104}  # CancelRequest, SSLRequest, GSSENCRequest
-
-
-class WireCounter:
-    """Counts the messages one client sends to PostgreSQL, by type.
-
-    The stream starts with messages without a type byte ([int32 length][int32 code]): an
-    SSL or GSS encryption request, then the startup message. After it, every message is
-    [1-byte type][int32 length including itself][payload].
-    """
-
-    def __init__(self, totals: Counter):
-        self.totals = totals
-        self.buffer = bytearray()
-        self.in_startup = True
-        self.to_skip = 0
-
-    def feed(self, data: bytes) -> None:
-        self.buffer += data
-        while True:
-            if self.to_skip:
-                n = min(self.to_skip, len(self.buffer))
-                del self.buffer[:n]
-                self.to_skip -= n
-                if self.to_skip:
-                    return
-            if self.in_startup:
-                if len(self.buffer) < 8:
-                    return
-                length, code = struct.unpack("!ii", self.buffer[:8])
-                if code in STARTUP_SPECIAL_CODES:
-                    self.totals["special request"] += 1
-                else:
-                    self.totals["startup"] += 1
-                    self.in_startup = False
-                self.to_skip = length
-            else:
-                if len(self.buffer) < 5:
-                    return
-                kind = chr(self.buffer[0])
-                (length,) = struct.unpack("!i", self.buffer[1:5])
-                self.totals[kind] += 1
-                self.to_skip = 1 + length
-
-
-def round_trips(counts: Counter) -> int:
-    """Each Sync ends an extended-protocol exchange and each simple Query is one exchange."""
-    return counts["S"] + counts["Q"]
-
-
-class CountingProxy:
-    """A TCP proxy to PostgreSQL, on its own event loop thread, that counts client messages."""
-
-    def __init__(self, target_host: str, target_port: int):
-        self.target = (target_host, target_port)
-        self.totals = Counter()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def start(self) -> int:
-        self.thread.start()
-        self.server = self.call(asyncio.start_server(self.handle, "127.0.0.1", 0))
-        return self.server.sockets[0].getsockname()[1]
-
-    def call(self, coroutine):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
-
-    def snapshot(self) -> Counter:
-        async def copy():
-            return Counter(self.totals)
-
-        return self.call(copy())
-
-    def wait_quiet(self, quiet_s: float = 1.0, timeout: float = 30.0) -> Counter:
-        """Wait until no message has passed for `quiet_s` (requests that wrk left queued are done)."""
-        deadline = time.monotonic() + timeout
-        last, since = self.snapshot(), time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(0.1)
-            current = self.snapshot()
-            if current != last:
-                last, since = current, time.monotonic()
-            elif time.monotonic() - since >= quiet_s:
-                break
-        return last
-
-    def stop(self) -> None:
-        async def close():
-            self.server.close()
-
-        self.call(close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-
-    async def handle(self, client_reader, client_writer):
-        try:
-            server_reader, server_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            client_writer.close()
-            return
-        counter = WireCounter(self.totals)
-        await asyncio.gather(
-            self.pump(client_reader, server_writer, counter.feed),
-            self.pump(server_reader, client_writer, None),
-            return_exceptions=True,
-        )
-
-    @staticmethod
-    async def pump(reader, writer, observe):
-        try:
-            while data := await reader.read(65536):
-                if observe:
-                    observe(data)
-                writer.write(data)
-                await writer.drain()
-        finally:
-            writer.close()
-
-
 def send_heartbeats(port: int, placements: list[Placement], learners: int, count: int) -> Counter:
     """Send `count` heartbeats one after another; return the response statuses."""
     statuses = Counter()
@@ -996,7 +747,7 @@ def count_round_trips(args, settings: ServerSettings, placements, placements_fil
     url = app_database_url(args, "127.0.0.1", proxy_port, "?sslmode=disable&gssencmode=disable")
     try:
         with running_server(args, settings, url, workdir) as server:
-            run_wrk(args, server.url, max(1.0, args.warmup), placements_file)
+            run_wrk(args, heartbeat_url(server), max(1.0, args.warmup), placements_file)
             before = proxy.wait_quiet()
             statuses = send_heartbeats(server.port, placements, args.learners, args.round_trip_heartbeats)
             after = proxy.wait_quiet()

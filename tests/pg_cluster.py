@@ -8,7 +8,6 @@ refuses to run as root). With CI set, a cluster that cannot be made is a failure
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bench.processes import free_port
 from conftest import migrate
 
 DATABASE = "tracker"
@@ -29,12 +29,6 @@ def postgresql_bin_dir() -> Path | None:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PrivateCluster:

@@ -12,8 +12,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -24,8 +22,10 @@ import pytest
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.pool import NullPool
 
+from bench.gunicorn import Gunicorn
+from bench.processes import free_port
 from conftest import csrf_token, empty_database, migrate
-from pg_cluster import free_port, private_postgres  # noqa: F401 (a fixture)
+from pg_cluster import private_postgres  # noqa: F401 (a fixture)
 from tracker import create_app
 from tracker.config import DEMO_CONTENT_DIR
 from tracker.content import load_content
@@ -34,7 +34,6 @@ from tracker.models import UserContentProgress
 
 MODULE = "how-memory-works"
 LENS, OTHER_LENS = "memory-in-three-stages", "working-memory-limits"
-ROOT = Path(__file__).resolve().parents[1]
 UNAVAILABLE = "the database is unavailable; try again shortly"
 BUSY = "the database is busy; try again shortly"
 READ_ONLY = "the database is read-only, so nothing can be saved; try again later"
@@ -301,52 +300,37 @@ def terminate_backends(url: str, application_name: str) -> None:
 # ---------------------------------------------------------------- (b) a worker killed mid-request
 
 
-class Gunicorn:
+def start_gunicorn(database_url: str, workdir: Path, **settings) -> Gunicorn:
     """The app under gunicorn (one sync worker), as in production."""
+    port = free_port()
+    env = {
+        **os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "TRACKER_CONTENT_CHECK_S": "0",
+        **{k: str(v) for k, v in settings.items()},
+    }
+    arguments = ["-w", "1", "-k", "sync", "--timeout", "120", "-b", f"127.0.0.1:{port}", "wsgi:app"]
+    return Gunicorn(arguments, port=port, env=env, log=workdir / "gunicorn.log", announce_workers=True)
 
-    def __init__(self, database_url: str, workdir: Path, **settings):
-        self.port, self.ready_dir = free_port(), workdir / "ready"
-        self.ready_dir.mkdir()
-        env = {
-            **os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "TRACKER_CONTENT_CHECK_S": "0",
-            "BENCH_READY_DIR": str(self.ready_dir), **{k: str(v) for k, v in settings.items()},
-        }
-        command = [
-            str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "bench" / "gunicorn_ready.py"),
-            "-w", "1", "-k", "sync", "--timeout", "120", "-b", f"127.0.0.1:{self.port}", "wsgi:app",
-        ]
-        self.log = (workdir / "gunicorn.log").open("w")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
-    def worker_pid(self, not_this: int | None = None, timeout: float = 60) -> int:
-        """The pid of the worker that has loaded the app (bench/gunicorn_ready.py names a file after it)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, "gunicorn exited"
-            pids = [int(p.name.split("-")[1]) for p in self.ready_dir.iterdir()]
-            alive = [pid for pid in pids if pid != not_this and Path(f"/proc/{pid}").exists()]
-            if alive:
-                return alive[0]
-            time.sleep(0.1)
-        pytest.fail("no gunicorn worker became ready")
+def worker_pid(server: Gunicorn, not_this: int | None = None, timeout: float = 60) -> int:
+    """The pid of the worker that has loaded the app (bench/gunicorn_ready.py announces it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.process.poll() is None, "gunicorn exited"
+        alive = [pid for pid in server.workers() if pid != not_this]
+        if alive:
+            return alive[0]
+        time.sleep(0.1)
+    pytest.fail("no gunicorn worker became ready")
 
-    def post(self, path: str, body: dict, headers: dict):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=LIVENESS_S)
-        try:
-            connection.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **headers})
-            response = connection.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
-        finally:
-            connection.close()
 
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+def post(server: Gunicorn, path: str, body: dict, headers: dict):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=LIVENESS_S)
+    try:
+        connection.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **headers})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
 
 
 def wait_for(condition, timeout: float = 20, message: str = "the condition"):
@@ -377,7 +361,7 @@ def lock_module_row(conn, token: str) -> None:
 
 def test_a_worker_killed_mid_heartbeat_writes_nothing_and_the_retry_is_credited_once(postgresql_url, tmp_path):
     # Long lock and statement timeouts: only the check for a dead client can end the heartbeat's wait here.
-    server = Gunicorn(
+    server = start_gunicorn(
         postgresql_url, tmp_path,
         TRACKER_DB_LOCK_TIMEOUT_MS=120_000, TRACKER_DB_STATEMENT_TIMEOUT_MS=120_000, TRACKER_DB_CLIENT_CHECK_MS=500,
     )
@@ -385,8 +369,8 @@ def test_a_worker_killed_mid_heartbeat_writes_nothing_and_the_retry_is_credited_
     token = str(uuid.uuid4())
     body, headers = {**placement(load_content(DEMO_CONTENT_DIR), LENS), "time_delta_s": 30}, {"X-Anonymous-Token": token}
     try:
-        worker = server.worker_pid()
-        status, answer_headers, _ = server.post("/api/progress/time", body, headers)
+        worker = worker_pid(server)
+        status, answer_headers, _ = post(server, "/api/progress/time", body, headers)
         assert (status, answer_headers["X-Credited-Seconds"]) == (204, "30")
 
         with engine.connect() as holder, engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
@@ -410,8 +394,8 @@ def test_a_worker_killed_mid_heartbeat_writes_nothing_and_the_retry_is_credited_
         assert isinstance(outcome["answer"], (ConnectionError, http.client.HTTPException)) or outcome["answer"] == 502
         assert level_totals(engine, token) == {"module": 30, "lo": 30, "lens": 30}  # the first heartbeat only
 
-        server.worker_pid(not_this=worker)  # gunicorn replaced the worker
-        status, answer_headers, _ = server.post("/api/progress/time", body, headers)  # the learner's retry
+        worker_pid(server, not_this=worker)  # gunicorn replaced the worker
+        status, answer_headers, _ = post(server, "/api/progress/time", body, headers)  # the learner's retry
         assert (status, answer_headers["X-Credited-Seconds"]) == (204, "30")
         assert level_totals(engine, token) == {"module": 60, "lo": 60, "lens": 60}
         print(f"\n[killed worker] client saw {outcome['answer']!r}; its statement was cancelled {gone_after:.2f} s after the kill")
@@ -423,7 +407,7 @@ def test_a_worker_killed_mid_heartbeat_writes_nothing_and_the_retry_is_credited_
 def attempt(server: Gunicorn, body: dict, headers: dict):
     """The status, or the connection error the client saw."""
     try:
-        return server.post("/api/progress/time", body, headers)[0]
+        return post(server, "/api/progress/time", body, headers)[0]
     except (ConnectionError, http.client.HTTPException) as error:
         return error
 

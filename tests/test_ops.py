@@ -3,22 +3,14 @@ import io
 import json
 import logging
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
+from bench.gunicorn import Gunicorn
+from bench.processes import free_port
 from tracker import create_app
 from tracker.db import dispose_engines
 from tracker.logs import log_handler
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def test_healthz_answers_without_a_learner_or_the_database(client):
@@ -55,12 +47,6 @@ def test_readyz_shows_a_refused_content_reload_and_stays_ready(database_url, edi
         assert broken.name in body["content"]["last_reload_error"]
     finally:
         dispose_engines(app)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(content_dir):
@@ -121,31 +107,18 @@ def test_production_gunicorn_config_serves_json_access_logs(tmp_path, sqlite_url
         **os.environ, "PORT": str(port), "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2",
         "DATABASE_URL": sqlite_url, "SECRET_KEY": "test", "TRACKER_CONTENT_DIR": str(content_dir),
     }
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
-    with open(tmp_path / "access.log", "w") as access, open(tmp_path / "error.log", "w") as errors:
-        server = subprocess.Popen(
-            [gunicorn, "-c", "gunicorn.conf.py", "wsgi:app"], cwd=REPO, env=env, stdout=access, stderr=errors,
-        )
-        try:
-            body = wait_for(f"http://127.0.0.1:{port}/readyz", headers={"X-Request-ID": "probe-1"})
-            assert json.loads(body)["status"] == "ready"
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+    server = Gunicorn(["-c", "gunicorn.conf.py", "wsgi:app"], port=port, env=env,
+                      log=tmp_path / "access.log", errors=tmp_path / "error.log")
+    try:
+        # Polled until it answers: a liveness guard while gunicorn boots, not a speed check.
+        body = server.wait_ready("/readyz", status=200, headers={"X-Request-ID": "probe-1"})
+        assert json.loads(body)["status"] == "ready"
+    finally:
+        stopped = server.stop()
+    assert stopped, "gunicorn did not stop within 30 s of SIGTERM"
     access_lines = [json.loads(line) for line in (tmp_path / "access.log").read_text().splitlines()]
     probe = [line for line in access_lines if line["request_id"] == "probe-1"]
     assert probe and probe[0]["path"] == "/readyz" and probe[0]["status"] == "200"
     assert probe[0]["method"] == "GET" and probe[0]["duration_ms"] >= 0
     error_lines = [json.loads(line) for line in (tmp_path / "error.log").read_text().splitlines() if line]
     assert any("Using worker: gthread" in line["message"] for line in error_lines)
-
-
-def wait_for(url: str, headers: dict, attempts: int = 150) -> str:
-    """Poll until the server answers (a liveness guard while gunicorn boots, not a speed check)."""
-    for _ in range(attempts):
-        try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as response:
-                return response.read().decode()
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"gunicorn did not answer {url}")

@@ -1,4 +1,4 @@
-"""Two instances behind nginx (scripts/two-instances) under a 30-second soak (bench/soak.py).
+"""Two instances behind nginx (scripts/two-instances) under a 30-second soak (python -m bench.soak).
 
 The soak checks the database against every answer the clients got: each row holds exactly the
 seconds credited to it, every LO and module whose required lenses are complete is complete, no
@@ -9,7 +9,6 @@ asserts that every check passed.
 It needs PostgreSQL (TRACKER_TEST_POSTGRES_URL; without it the test is skipped) and nginx. With
 CI set, a missing nginx or an unreachable PostgreSQL fails the test instead of skipping it.
 """
-import importlib.util
 import json
 import os
 import re
@@ -26,28 +25,18 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from bench.processes import free_port
+from bench.soak.server import SOAK_RATE_LIMITS
+
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 SOAK_SECONDS = 30
-
-
-def load_soak_module():
-    spec = importlib.util.spec_from_file_location("soak", ROOT / "bench" / "soak.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def unavailable(reason: str):
     if os.environ.get("CI"):
         pytest.fail(f"{reason}: CI must run the soak test")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def redis_reachable() -> bool:
@@ -86,7 +75,7 @@ def two_instances(soak_database, tmp_path):
     run_dir = tmp_path / "run"
     ports = {"PORT_A": free_port(), "PORT_B": free_port(), "PROXY_PORT": free_port()}
     env = {
-        **os.environ, **load_soak_module().SOAK_RATE_LIMITS, **{k: str(v) for k, v in ports.items()},
+        **os.environ, **SOAK_RATE_LIMITS, **{k: str(v) for k, v in ports.items()},
         "DATABASE_URL": soak_database, "SECRET_KEY": uuid.uuid4().hex, "RUN_DIR": str(run_dir),
         "TRACKER_OFFLINE_TUTOR_DELAY_MS": "0",
         # Shared counters in Redis when there is one; the limits are not what this test is about.
@@ -132,7 +121,7 @@ def instances_served(run_dir: Path) -> Counter:
 def test_soak_behind_nginx_loses_nothing_and_both_instances_reload_content(two_instances, tmp_path):
     run_dir, summary_file = two_instances["run_dir"], tmp_path / "soak.json"
     soak = subprocess.run(
-        [sys.executable, "bench/soak.py", "--target", two_instances["PROXY_PORT"],
+        [sys.executable, "-m", "bench.soak", "--target", two_instances["PROXY_PORT"],
          "--instance", two_instances["PORT_A"], "--instance", two_instances["PORT_B"],
          "--database-url", two_instances["database_url"], "--content-dir", str(run_dir / "content"),
          "--duration", str(SOAK_SECONDS), "--interval", "10", "--learners", "1500", "--json", str(summary_file)],
