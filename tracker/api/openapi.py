@@ -222,7 +222,7 @@ def schemas(max_delta_s: int) -> dict:
 
 
 def paths() -> dict:
-    # Every write is rate limited per learner and per address (tracker/ratelimit.py): 429 with Retry-After.
+    # Every write is rate limited per learner and per address (tracker/http/ratelimit.py): 429 with Retry-After.
     write_errors = (400, 401, 403, 404, 413, 422, 429, 503)
     return {
         "/api/progress/time": {
