@@ -2,40 +2,61 @@
 
 Each backend's database is built once per run by the Alembic migrations, never by create_all,
 and emptied before every test. Tests talk to the app through its HTTP routes and read the
-database through their own connection, never through the app's session.
+database through their own connection, never through the app's session. What the fixtures
+are made of lives in tests/support (`from support.x import ...`).
 """
 import os
-import re
 import shutil
 import uuid
-from dataclasses import dataclass
 
-import flask_migrate
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import OperationalError
 
-from tracker import create_app
-from tracker.config import DEMO_CONTENT_DIR, RATE_LIMIT_SETTINGS
-from tracker.db import db, dispose_engines
-from tracker.models import UserContentProgress
+from support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
+from support.browser import chromium_missing
+from support.app import RAISED_LIMITS, app_settings, marked_settings, running_app
+from support.csrf import csrf_token
+from support.database import account_progress_rows, migrate, progress_rows_of, snapshot
+from support.learners import Learner, ProgressApi
+from support.pg_cluster import ClusterUnavailable, start_private_cluster
+from support.required import missing
+from tracker.config import DEMO_CONTENT_DIR
+from tracker.db import db
+from tracker.models import ChatMessage, ChatSession, User
 
 POSTGRES_URL = os.environ.get(
     "TRACKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ["sqlite", "postgresql"]
-progress = UserContentProgress.__table__
+
+
+BROWSER_TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
+browser_tests_left_out = pytest.StashKey[str]()
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "app_config(**settings): override app settings for one test")
 
 
-def migrate(url: str) -> None:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TRACKER_CONTENT_CHECK_S": 0})
-    with app.app_context():
-        flask_migrate.upgrade()
-    dispose_engines(app)
+def pytest_ignore_collect(collection_path, config):
+    """Without Chromium (and without CI) leave tests/browser out, to be named in one line at the end.
+
+    With CI set they are collected, and tests/browser/conftest.py fails each of them instead.
+    """
+    if str(collection_path) != BROWSER_TESTS or os.environ.get("CI"):
+        return None
+    problem = chromium_missing()
+    if problem is None:
+        return None
+    config.stash[browser_tests_left_out] = problem
+    return True
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    problem = config.stash.get(browser_tests_left_out, None)
+    if problem:
+        terminalreporter.write_line(f"SKIPPED tests/browser: {problem}", yellow=True)
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +73,10 @@ def postgresql_url():
             conn.execute(text(f"CREATE SCHEMA {schema}"))
     except OperationalError as error:
         engine.dispose()
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {error}")
-        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}")
+        missing(
+            f"PostgreSQL unreachable at {POSTGRES_URL}",
+            f"PostgreSQL is required in CI but unreachable at {POSTGRES_URL}: {error}",
+        )
     separator = "&" if "?" in POSTGRES_URL else "?"
     url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
     migrate(url)
@@ -69,6 +91,21 @@ def sqlite_url(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'tracker.sqlite3'}"
     migrate(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def private_postgres():
+    """A private PostgreSQL cluster (support/pg_cluster.py), running and migrated, for tests that stop it.
+
+    A test that stops it must start it again. With CI set, a cluster that cannot be made is a
+    failure, not a skip.
+    """
+    try:
+        cluster = start_private_cluster()
+    except ClusterUnavailable as problem:
+        missing(str(problem))
+    yield cluster
+    cluster.remove()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -91,37 +128,14 @@ def editable_content(tmp_path):
 
 @pytest.fixture
 def app(request, database_url, content_dir):
-    settings = {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "TRACKER_CONTENT_DIR": str(content_dir),
-        "TRACKER_CONTENT_CHECK_S": 0,
-        "SECRET_KEY": "test",
-        "TRACKER_OFFLINE_TUTOR_DELAY_MS": 0,
-        # Far above what any test sends (one learner sends 1,600 heartbeats in test_concurrency);
-        # tests/test_rate_limits.py sets small limits of its own.
-        **{name: "1000000/minute" for name, _ in RATE_LIMIT_SETTINGS},
-    }
-    marker = request.node.get_closest_marker("app_config")
-    settings.update(marker.kwargs if marker else {})
-    app = create_app(settings)
-    empty_database(app)
-    yield app
-    dispose_engines(app)
-
-
-def empty_database(app) -> None:
-    """Delete every learner, account and conversation, children first."""
-    with app.app_context(), db.engine.begin() as conn:
-        for table in ("chat_messages", "chat_sessions", "user_content_progress", "users"):
-            conn.execute(text(f"DELETE FROM {table}"))
+    settings = RAISED_LIMITS | {"TRACKER_OFFLINE_TUTOR_DELAY_MS": 0} | marked_settings(request)
+    with running_app(app_settings(database_url, content_dir, **settings)) as app:
+        yield app
 
 
 @pytest.fixture
 def admin(app, browser_like):
     """The test client, logged in as an admin made with `flask tracker create-admin`."""
-    from admin_support import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
-
     create_admin(app)
     assert browser_like.login(ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 303
     return browser_like.client
@@ -131,15 +145,6 @@ def admin(app, browser_like):
 def demo(app):
     """The content index the app is serving."""
     return app.extensions["tracker.content"].index
-
-
-@dataclass
-class Learner:
-    token: str
-
-    @property
-    def headers(self) -> dict:
-        return {"X-Anonymous-Token": self.token}
 
 
 @pytest.fixture
@@ -153,68 +158,13 @@ def make_learner():
 @pytest.fixture
 def progress_rows(app):
     """Read a learner's progress rows straight from the database: {content_id: row}."""
-
-    def read(learner: Learner) -> dict:
-        with app.app_context(), db.engine.connect() as conn:
-            query = select(progress).where(progress.c.anonymous_token == uuid.UUID(learner.token))
-            return {str(row["content_id"]): dict(row) for row in conn.execute(query).mappings()}
-
-    return read
+    return lambda learner: progress_rows_of(app, learner.token)
 
 
 @pytest.fixture
-def table_snapshot(app):
-    """Row count and sums of the progress table, to show a request wrote nothing."""
-
-    def snapshot() -> tuple:
-        with app.app_context(), db.engine.connect() as conn:
-            return tuple(
-                conn.execute(
-                    text(
-                        "SELECT COUNT(*), COALESCE(SUM(total_time_spent_s), 0),"
-                        " COUNT(completed_at), COUNT(last_heartbeat_at), COUNT(credited_until_ms)"
-                        " FROM user_content_progress"
-                    )
-                ).one()
-            )
-
-    return snapshot
-
-
-class ProgressApi:
-    """The JSON API as a learner's client uses it."""
-
-    def __init__(self, client, index):
-        self.client, self.index = client, index
-
-    def heartbeat(self, learner: Learner, module_slug: str, lens_name: str, seconds: int, levels=("lo", "module")):
-        module = self.index.modules_by_slug[module_slug]
-        section = next(s for s in module.sections if s.lens.name == lens_name)
-        body = {"content_id": str(section.lens.id), "time_delta_s": seconds}
-        if "lo" in levels:
-            body["lo_id"] = str(section.outcome.id)
-        if "module" in levels:
-            body["module_id"] = str(module.id)
-        return self.client.post("/api/progress/time", json=body, headers=learner.headers)
-
-    def complete(self, learner: Learner, lens_name: str, module_slug: str | None = None):
-        body = {"content_id": str(self.index.lenses_by_name[lens_name].id), "content_type": "lens"}
-        if module_slug:
-            body["module_slug"] = module_slug
-        return self.client.post("/api/progress/complete", json=body, headers=learner.headers)
-
-    def chat(self, learner: Learner, module_slug: str, lens_name: str, text: str = "How does this work?"):
-        """Send the tutor a message about a lens and read the whole streamed answer."""
-        response = self.client.post(
-            f"/api/modules/{module_slug}/{lens_name}/chat", json={"message": text}, headers=learner.headers
-        )
-        response.get_data()  # let the answer stream to its end, as a client would
-        return response
-
-    def state(self, learner: Learner, module_slug: str) -> dict:
-        response = self.client.get(f"/api/modules/{module_slug}/progress", headers=learner.headers)
-        assert response.status_code == 200, response.json
-        return response.json
+def database_snapshot(app):
+    """Every row of every table the app writes, to show a request wrote nothing: equal before and after."""
+    return lambda: snapshot(app)
 
 
 @pytest.fixture
@@ -226,16 +176,6 @@ def api(client, demo):
 def new_api(app, demo):
     """A fresh client per call, for threads: each gets its own requests and DB connections."""
     return lambda: ProgressApi(app.test_client(), demo)
-
-
-CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    """The CSRF token a page gives this client's session, as a browser would read it from a form."""
-    match = CSRF_FIELD.search(client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF field on {path}"
-    return match.group(1)
 
 
 @pytest.fixture
@@ -269,27 +209,7 @@ def browser_like(client):
 @pytest.fixture
 def account_rows(app):
     """Read an account's progress rows straight from the database: {content_id: row}."""
-
-    def read(email: str) -> dict:
-        with app.app_context(), db.engine.connect() as conn:
-            user_id = conn.execute(text("SELECT id FROM users WHERE email = :email"), {"email": email}).scalar_one()
-            query = select(progress).where(progress.c.user_id == user_id)
-            return {str(row["content_id"]): dict(row) for row in conn.execute(query).mappings()}
-
-    return read
-
-
-def sse_events(response) -> list[tuple[str, dict]]:
-    """The (event, data) pairs of a Server-Sent Events body whose data is JSON."""
-    import json
-
-    events = []
-    for block in response.get_data(as_text=True).split("\n\n"):
-        lines = [line for line in block.split("\n") if line and not line.startswith(":")]
-        fields = dict(line.split(": ", 1) for line in lines)
-        if "data" in fields:
-            events.append((fields.get("event", "message"), json.loads(fields["data"])))
-    return events
+    return lambda email: account_progress_rows(app, email)
 
 
 @pytest.fixture
@@ -298,8 +218,6 @@ def chat_rows(app):
 
     The learner is an anonymous token, or an account's email.
     """
-    from tracker.models import ChatMessage, ChatSession, User
-
     sessions, messages = ChatSession.__table__, ChatMessage.__table__
 
     def read(owner: str) -> list[tuple]:

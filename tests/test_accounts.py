@@ -167,39 +167,39 @@ def test_login_next_only_goes_to_local_paths(browser_like, next_url, expected):
     assert response.headers["Location"] == expected
 
 
-def test_forms_without_a_csrf_token_are_refused_and_write_nothing(client, table_snapshot):
+def test_forms_without_a_csrf_token_are_refused_and_write_nothing(client, database_snapshot):
     client.get("/")
-    before = table_snapshot()
+    before = database_snapshot()
     response = client.post(f"/modules/{MODULE}/{LENS}/complete", data={})
     assert response.status_code == 400
     assert "CSRF token is missing" in response.get_data(as_text=True)
     assert client.post("/signup", data={"email": EMAIL, "password": "correct horse battery"}).status_code == 400
-    assert table_snapshot() == before
+    assert database_snapshot() == before
 
 
 @pytest.mark.parametrize(
     "headers",
     [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}, {"Origin": "https://evil.example"}],
 )
-def test_api_refuses_cross_site_requests_riding_on_the_cookie(client, demo, headers, table_snapshot):
+def test_api_refuses_cross_site_requests_riding_on_the_cookie(client, demo, headers, database_snapshot):
     client.get("/")
     lens = demo.lenses_by_name[LENS]
-    before = table_snapshot()
+    before = database_snapshot()
     response = client.post("/api/progress/time", json={"content_id": str(lens.id), "time_delta_s": 30}, headers=headers)
     assert response.status_code == 403
     assert "cross-site" in response.json["error"]
-    assert table_snapshot() == before
+    assert database_snapshot() == before
 
 
-def test_a_token_header_does_not_let_a_cross_site_request_ride_on_a_login(browser_like, demo, table_snapshot):
+def test_a_token_header_does_not_let_a_cross_site_request_ride_on_a_login(browser_like, demo, database_snapshot):
     """The session decides who a logged-in learner is, so the header cannot vouch for the request."""
     browser_like.signup()
     body = {"content_id": str(demo.lenses_by_name[LENS].id), "time_delta_s": 30}
-    before = table_snapshot()
+    before = database_snapshot()
     headers = {"Sec-Fetch-Site": "cross-site", "X-Anonymous-Token": "00000000-0000-4000-8000-000000000000"}
     response = browser_like.client.post("/api/progress/time", json=body, headers=headers)
     assert response.status_code == 403 and "cross-site" in response.json["error"]
-    assert table_snapshot() == before
+    assert database_snapshot() == before
 
 
 def test_api_accepts_same_origin_cookie_requests_and_header_tokens(client, demo, make_learner):

@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from admin_support import query_db
+from support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin, run_cli
+from support.database import query_db
 
 MODULE = "how-memory-works"
 ADMIN_PAGES = [
@@ -74,8 +75,6 @@ def test_admins_get_every_page(admin, app, someone, path):
 
 
 def test_login_goes_back_to_the_admin_page_asked_for(app, browser_like):
-    from admin_support import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin
-
     create_admin(app)
     response = browser_like.post_form(
         "/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "next": "/admin/learners?sort=time"}
@@ -187,8 +186,6 @@ def test_tampered_page_cursors_get_a_400(admin, sort, values):
 
 
 def test_a_cursor_from_another_sort_order_is_refused(admin, app):
-    from admin_support import run_cli
-
     run_cli(app, "seed-demo-load", "--learners", "60")
     first = admin.get("/admin/learners?sort=time").get_data(as_text=True)
     cursor = re.search(r'rel="next" href="[^"]*after=([^&"]+)', first).group(1)

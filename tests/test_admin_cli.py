@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from admin_support import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin, query_db, run_cli
+from support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin, run_cli
+from support.database import query_db
 
 
 def test_create_admin_reads_the_password_from_stdin_and_the_admin_can_log_in(app, browser_like):

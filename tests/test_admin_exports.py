@@ -9,8 +9,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from admin_support import Account, query_db, run_cli
-from conftest import ProgressApi
+from support.admin import Account, run_cli
+from support.database import query_db
+from support.learners import ProgressApi
 from tracker.admin import exports
 
 pytestmark = pytest.mark.app_config(TRACKER_BURST_S=10_000_000, TRACKER_MAX_DELTA_S=100_000)

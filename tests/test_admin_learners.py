@@ -7,7 +7,8 @@ from html import unescape
 
 import pytest
 
-from admin_support import Account, query_db, run_cli
+from support.admin import Account, run_cli
+from support.database import query_db
 
 NEXT_LINK = re.compile(r'<a rel="next" href="([^"]+)"')
 ROW_KEY = re.compile(r'data-learner="([a-z]+:\d+)"')

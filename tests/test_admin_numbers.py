@@ -13,7 +13,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from admin_support import query_db
+from support.admin import Account
+from support.database import query_db
+from support.learners import ProgressApi
 from tracker.db import db
 from tracker.progress import dashboard
 from tracker.progress.model import progress
@@ -173,9 +175,6 @@ def test_active_learners_are_counted_by_last_heartbeat_not_by_start(app, learner
 
 
 def test_active_learners_count_accounts_and_anonymous_tokens_once_each(app, demo, learners):
-    from admin_support import Account
-    from conftest import ProgressApi
-
     account = Account(app, "learner@example.org")
     api = ProgressApi(account.client, demo)
     assert api.heartbeat(account, MODULE, A, 30).status_code == 204

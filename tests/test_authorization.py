@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from admin_support import ADMIN_EMAIL, ADMIN_PASSWORD, Account, OwnContextClient, create_admin, query_db
-from conftest import csrf_token
+from support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, Account, OwnContextClient, create_admin
+from support.csrf import csrf_token
+from support.database import query_db
 from tracker.db import db
 from tracker.learn.render import duration
 from tracker.models import ChatMessage, ChatSession, User, UserContentProgress

@@ -3,7 +3,8 @@ import re
 import threading
 
 import pytest
-from chat_support import (
+
+from support.chat import (
     ARTICLE,
     CHAT_LENS,
     MODULE,
@@ -11,11 +12,10 @@ from chat_support import (
     ScriptedTutor,
     executable_parts,
     send,
+    sse_events,
     stream_answer,
     token_of,
 )
-from conftest import sse_events
-
 from tracker.chat.offline import OfflineTutor
 from tracker.chat.material import tutor_material
 

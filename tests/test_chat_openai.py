@@ -3,9 +3,8 @@
 Each test's app is pointed at the fake server through the three settings, as a deployment would be.
 """
 import pytest
-from chat_support import CHAT_LENS, MODULE, PAGE, send, stream_answer, token_of
-from conftest import sse_events
-from fake_openai import FakeOpenAI, unused_port_url
+from support.chat import CHAT_LENS, MODULE, PAGE, send, sse_events, stream_answer, token_of
+from support.fake_openai import FakeOpenAI, unused_port_url
 
 from tracker.chat.openai_compatible import OpenAICompatibleTutor
 

@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from conftest import csrf_token
+from support.csrf import csrf_token
 
 MODULE = "how-memory-works"
 # how-memory-works: LO 1 has three required lenses, LO 2 has one required and one optional lens,
@@ -229,13 +229,13 @@ def test_a_lens_in_one_module_takes_its_seconds_without_a_module_slug(client, de
     assert sorted(row["total_time_spent_s"] for row in progress_rows(learner).values()) == [15, 15, 15]
 
 
-def test_a_refused_completion_credits_none_of_its_seconds(client, demo, make_learner, table_snapshot):
+def test_a_refused_completion_credits_none_of_its_seconds(client, demo, make_learner, database_snapshot):
     """A required chat lens without a message is refused (409): its seconds are not kept either."""
     learner = make_learner()
-    before = table_snapshot()
+    before = database_snapshot()
     response = complete_with(client, learner, OTHER_REQUIRED[-1], demo, module_slug=MODULE, time_delta_s=20, chunk_id=3)
     assert response.status_code == 409
-    assert table_snapshot() == before
+    assert database_snapshot() == before
 
 
 def test_the_mark_complete_form_credits_the_seconds_the_page_fills_in(client, demo, progress_rows, make_learner):
@@ -260,11 +260,11 @@ def test_the_mark_complete_form_credits_the_seconds_the_page_fills_in(client, de
     ({"time_delta_s": "ten"}, "time_delta_s"),
     ({"time_delta_s": "5", "chunk_id": "0"}, "chunk_id"),
 ])
-def test_the_mark_complete_form_refuses_bad_seconds_and_completes_nothing(client, fields, named, table_snapshot):
+def test_the_mark_complete_form_refuses_bad_seconds_and_completes_nothing(client, fields, named, database_snapshot):
     page = f"/modules/{MODULE}/{LO1_LENSES[0]}"
     token = csrf_token(client, page)
-    before = table_snapshot()
+    before = database_snapshot()
     response = client.post(f"{page}/complete", data={"csrf_token": token, **fields}, headers={"HX-Request": "true"})
     assert response.status_code == 422
     assert named in response.get_data(as_text=True)
-    assert table_snapshot() == before
+    assert database_snapshot() == before

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from media_support import make_audio, make_webm, place_lens, write_lens
+from support.media import make_audio, make_webm, place_lens, write_lens
 from tracker.content import ContentError, load_content
 from tracker.content.model import AUDIO_FILE_TYPES, VIDEO_FILE_TYPES
 from tracker.learn.media import MEDIA_TYPES

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from media_support import make_audio, make_webm, media_duration_s, place_lens, write_lens
+from support.media import make_audio, make_webm, media_duration_s, place_lens, write_lens
 
 MODULE = "how-memory-works"
 CLIP, TALK = "media/clip.webm", "media/talk.ogg"

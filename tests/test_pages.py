@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import csrf_token
+from support.csrf import csrf_token
 
 MODULE = "how-memory-works"
 LO1_LENSES = ["memory-in-three-stages", "working-memory-limits", "focused-and-diffuse-thinking"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import csrf_token
+from support.csrf import csrf_token
 from tracker.config import ConfigError, load_settings
 
 MODULE, LENS = "how-memory-works", "memory-in-three-stages"
@@ -257,13 +257,13 @@ def test_secure_cookies_can_be_turned_off_for_plain_http_installations(client):
         assert {"httponly", "samesite=lax"} <= cookies[name]
 
 
-def test_over_https_a_form_from_another_site_is_refused_and_writes_nothing(client, table_snapshot):
+def test_over_https_a_form_from_another_site_is_refused_and_writes_nothing(client, database_snapshot):
     send(client, "GET", "/", HTTPS)
-    before = table_snapshot()
+    before = database_snapshot()
     response = form_post(client, f"/modules/{MODULE}/{LENS}/complete", HTTPS, headers={"Referer": "https://evil.example/"})
     assert response.status_code == 400
     assert "referrer does not match" in response.get_data(as_text=True)
-    assert table_snapshot() == before
+    assert database_snapshot() == before
 
 
 # --- behind a proxy ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ learner keeps one anonymous token and can sign up and stay logged in.
 """
 import pytest
 
-from browser.conftest import ANONYMOUS_COOKIE
+from support.browser import ANONYMOUS_COOKIE
 from tracker.config import DEMO_CONTENT_DIR
 from tracker.content import load_content
 

@@ -1,14 +1,13 @@
 """A database outage in a real browser: the page keeps the seconds and delivers them once it is back.
 
-The app runs on a private PostgreSQL cluster (tests/pg_cluster.py) that the test stops and starts;
+The app runs on a private PostgreSQL cluster (tests/support/pg_cluster.py) that the test stops and starts;
 the shared test database is never touched. Heartbeats come every second (see conftest.py).
 """
 import time
 
 import pytest
 
-from browser.conftest import stay_active
-from pg_cluster import private_postgres  # noqa: F401 (a fixture)
+from support.browser import stay_active
 from tracker.config import DEMO_CONTENT_DIR
 from tracker.content import load_content
 
@@ -17,13 +16,13 @@ UNAVAILABLE = {"error": "the database is unavailable; try again shortly", "statu
 
 
 @pytest.fixture
-def database_url(private_postgres):  # noqa: F811 (the fixture imported above)
+def database_url(private_postgres):
     """The app of this module runs on the private cluster."""
     return private_postgres.url
 
 
 @pytest.fixture
-def cluster(private_postgres):  # noqa: F811
+def cluster(private_postgres):
     yield private_postgres
     if not private_postgres.is_running():
         private_postgres.start()

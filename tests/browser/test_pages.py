@@ -1,7 +1,7 @@
 """Completion and accounts in a real browser: the sidebar follows at once, and sign-up keeps everything."""
 import pytest
 
-from browser.conftest import anonymous_token
+from support.browser import anonymous_token
 from tracker.config import DEMO_CONTENT_DIR
 from tracker.content import load_content
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from browser.conftest import stay_active
-from browser.players import serve_fake_youtube
+from support.browser import HIDE
+from support.players import serve_fake_youtube
 from tracker.config import DEMO_CONTENT_DIR
 from tracker.content import load_content
 
@@ -18,11 +18,6 @@ INDEX = load_content(DEMO_CONTENT_DIR)
 MODULE = "how-memory-works"
 ARTICLE = "memory-in-three-stages"
 VIDEO = "focused-and-diffuse-thinking"  # a YouTube video lens of 1,060 s
-HIDE = """() => {
-    Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "hidden"});
-    Object.defineProperty(document, "hidden", {configurable: true, get: () => true});
-    document.dispatchEvent(new Event("visibilitychange"));
-}"""
 
 
 def levels(lens_name: str) -> tuple[str, str, str]:

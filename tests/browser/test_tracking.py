@@ -6,7 +6,7 @@ the only fixed waits are the quiet spells that show that nothing is sent.
 """
 import pytest
 
-from browser.conftest import stay_active
+from support.browser import HIDE, SHOW, stay_active
 from tracker.config import DEMO_CONTENT_DIR
 from tracker.content import load_content
 
@@ -117,18 +117,6 @@ def test_inactivity_stops_heartbeats_and_activity_starts_them_again(
     screenshot(page, "tracking-active-again", note=(
         f"a mouse move, later a key press: heartbeats resumed each time\n{state(page)}\n"
         f"{len(heartbeats)} heartbeats in all · {rows_note(time_spent, lens)}"))
-
-
-HIDE = """() => {
-    Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "hidden"});
-    Object.defineProperty(document, "hidden", {configurable: true, get: () => true});
-    document.dispatchEvent(new Event("visibilitychange"));
-}"""
-SHOW = """() => {
-    delete document.visibilityState;
-    delete document.hidden;
-    document.dispatchEvent(new Event("visibilitychange"));
-}"""
 
 
 # A long inactivity timeout: here only the hidden tab may stop the heartbeats.

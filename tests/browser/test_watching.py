@@ -1,6 +1,6 @@
 """Watching is activity, within limits: only while the video can still be playing, and only in sight.
 
-Embedded players come from tests/browser/players.py: one that reports its state as YouTube's
+Embedded players come from tests/support/players.py: one that reports its state as YouTube's
 player does, and one that says nothing. The inactivity timeout is 3 s (see conftest.py), so
 everything past the first seconds below is watching, or nothing.
 """
@@ -8,17 +8,13 @@ import time
 
 import pytest
 
-from browser.players import serve_fake_youtube, serve_silent_player
-from media_support import make_webm, place_lens, write_lens
+from support.browser import HIDE
+from support.media import make_webm, place_lens, write_lens
+from support.players import serve_fake_youtube, serve_silent_player
 
 MODULE = "how-memory-works"
 VIDEO = "focused-and-diffuse-thinking"
 SHORT_VIDEO_S = 8
-HIDE = """() => {
-    Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "hidden"});
-    Object.defineProperty(document, "hidden", {configurable: true, get: () => true});
-    document.dispatchEvent(new Event("visibilitychange"));
-}"""
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
-"""Helpers for the chat tests: the lens page's requests, a scripted tutor, and a check for runnable markup."""
+"""Helpers for the chat tests: the lens page's requests, a scripted tutor, Server-Sent Events, and a check for runnable markup."""
+import json
 import threading
 from html.parser import HTMLParser
 
-from conftest import csrf_token
+from support.csrf import csrf_token
 
 MODULE = "how-memory-works"
 CHAT_LENS = "talk-through-how-memory-works"
@@ -64,3 +65,14 @@ class ScriptedTutor:
             if i == 0 and self.gate is not None:
                 self.started.set()
                 assert self.gate.wait(10), "the test never let the tutor go on"
+
+
+def sse_events(response) -> list[tuple[str, dict]]:
+    """The (event, data) pairs of a Server-Sent Events body whose data is JSON."""
+    events = []
+    for block in response.get_data(as_text=True).split("\n\n"):
+        lines = [line for line in block.split("\n") if line and not line.startswith(":")]
+        fields = dict(line.split(": ", 1) for line in lines)
+        if "data" in fields:
+            events.append((fields.get("event", "message"), json.loads(fields["data"])))
+    return events

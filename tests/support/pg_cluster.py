@@ -3,23 +3,25 @@
 The shared server (TRACKER_TEST_POSTGRES_URL) must stay up for everyone else's tests, so the
 outage tests run their app on a cluster of their own: initdb into a temporary directory, a free
 port, its socket in that directory. As root, the server runs as the `postgres` user (PostgreSQL
-refuses to run as root). With CI set, a cluster that cannot be made is a failure, not a skip.
+refuses to run as root). The `private_postgres` fixture (tests/conftest.py) makes one per run.
 """
 import glob
 import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from bench.processes import free_port
-from conftest import migrate
+from support.database import migrate
 
 DATABASE = "tracker"
+
+
+class ClusterUnavailable(Exception):
+    """No private cluster can be made here."""
 
 
 def postgresql_bin_dir() -> Path | None:
@@ -85,35 +87,17 @@ class PrivateCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def wait_until_accepting(cluster: PrivateCluster, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            psycopg.connect(f"host=127.0.0.1 port={cluster.port} user=postgres dbname={DATABASE}", connect_timeout=2).close()
-            return
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
-@pytest.fixture(scope="session")
-def private_postgres():
-    """A private PostgreSQL cluster, running and migrated. A test that stops it must start it again."""
+def start_private_cluster() -> PrivateCluster:
+    """A private PostgreSQL cluster, running and migrated; ClusterUnavailable says why there is none."""
     bin_dir = postgresql_bin_dir()
-    problem = None if bin_dir else "no PostgreSQL server binaries (initdb) found"
+    if not bin_dir:
+        raise ClusterUnavailable("no PostgreSQL server binaries (initdb) found")
     cluster = None
-    if bin_dir:
-        try:
-            cluster = PrivateCluster(bin_dir)
-            cluster.create()
-        except (OSError, RuntimeError, LookupError, subprocess.TimeoutExpired, psycopg.Error) as error:
-            problem = f"could not start a private PostgreSQL cluster: {error}"
-            if cluster:
-                cluster.remove()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(problem)
-        pytest.skip(problem)
-    yield cluster
-    cluster.remove()
+    try:
+        cluster = PrivateCluster(bin_dir)
+        cluster.create()
+    except (OSError, RuntimeError, LookupError, subprocess.TimeoutExpired, psycopg.Error) as error:
+        if cluster:
+            cluster.remove()
+        raise ClusterUnavailable(f"could not start a private PostgreSQL cluster: {error}") from error
+    return cluster

@@ -15,6 +15,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from bench.processes import free_port
+
 
 class FakeOpenAI:
     def __init__(self, chunks=("Memory ", "is a ", "process, ", "not a ", "recording."), delay_s: float = 0):
@@ -97,7 +99,4 @@ def chunk_json(delta: dict, finish_reason: str | None) -> dict:
 
 def unused_port_url() -> str:
     """A base URL where nothing listens."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
+    return f"http://127.0.0.1:{free_port()}/v1"

@@ -1,10 +1,5 @@
-"""Shared helpers for the admin dashboard tests: an admin session, and reading the database directly."""
-
-import re
-
-from sqlalchemy import text
-
-from tracker.db import db
+"""An admin made with the CLI, and browsers of their own: an admin's, or a learner's with an account."""
+from support.csrf import csrf_token
 
 ADMIN_EMAIL = "staff@example.org"
 ADMIN_PASSWORD = "staff password 1"
@@ -18,14 +13,6 @@ def run_cli(app, *args, input=None):
 
 def create_admin(app, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
     return run_cli(app, "create-admin", email, input=password + "\n")
-
-
-def query_db(app, sql: str, **params) -> list:
-    with app.app_context(), db.engine.connect() as conn:
-        return conn.execute(text(sql), params).all()
-
-
-CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 class OwnContextClient:
@@ -58,7 +45,7 @@ class Account:
 
     def __init__(self, app, email: str, display_name: str = "", password: str = "learner password 1"):
         self.client = OwnContextClient(app)
-        token = CSRF_FIELD.search(self.client.get("/signup").get_data(as_text=True)).group(1)
+        token = csrf_token(self.client, "/signup")
         response = self.client.post(
             "/signup", data={"csrf_token": token, "email": email, "password": password, "display_name": display_name}
         )

@@ -1,0 +1,1 @@
+"""The unit tier: the progress service called straight, at explicit moments (support/service.py)."""
