@@ -18,6 +18,7 @@ ADMIN_PAGES = [
     f"/admin/modules/{MODULE}",
     f"/admin/modules/{MODULE}/lenses.csv",
     "/admin/learners",
+    "/admin/content",
     "/admin/learners/{user_id}",
     "/admin/learners/anonymous/{row_id}",
     "/admin/exports/modules.csv",

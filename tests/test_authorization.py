@@ -23,7 +23,7 @@ from support.csrf import csrf_token
 from support.database import query_db
 from tracker.db import db
 from tracker.learn.render import duration
-from tracker.models import ChatMessage, ChatSession, User, UserContentProgress
+from tracker.models import ChatMessage, ChatSession, QuestionAnswer, User, UserContentProgress
 
 MODULE, COURSE = "how-memory-works", "study-skills"
 LENS = "memory-in-three-stages"  # an article every learner spends time on and completes
@@ -35,8 +35,8 @@ A_EMAIL, A_NAME, A_MARKER = "ann.a2d4b@example.org", "Ann Alpha-2d4b", "A-OWN-2d
 B_EMAIL, B_NAME, B_MARKER = "bea.b7f3a@example.org", "Bea Bravo-7f3a", "B-SECRET-7f3a"
 B_ANONYMOUS_MARKER = "B-ANON-SECRET-c91e"
 
-progress, sessions, messages, users = (
-    UserContentProgress.__table__, ChatSession.__table__, ChatMessage.__table__, User.__table__
+progress, sessions, messages, answers, users = (
+    UserContentProgress.__table__, ChatSession.__table__, ChatMessage.__table__, QuestionAnswer.__table__, User.__table__
 )
 
 
@@ -126,6 +126,7 @@ ROUTES = [
     admin_page("admin.module", f"/admin/modules/{MODULE}"),
     admin_page("admin.export_module_lenses", f"/admin/modules/{MODULE}/lenses.csv"),
     admin_page("admin.learners", "/admin/learners"),
+    admin_page("admin.content", "/admin/content"),
     admin_page("admin.account", "/admin/learners/{b_user_id}"),  # A naming B's account by its id
     admin_page("admin.anonymous", "/admin/learners/anonymous/{b_anonymous_row_id}"),
     admin_page("admin.export_modules", "/admin/exports/modules.csv"),
@@ -170,6 +171,12 @@ ROUTES = [
         "learn.send_chat_message", "POST", f"{CHAT_PAGE}/chat", Expect(303, goes_to=CHAT_PAGE),
         call="form", form_page=CHAT_PAGE, data={"message": "Mine?"},
     ),
+    # The demo content asks no questions; answering across learners on content that does is in
+    # tests/test_question_answers.py (test_a_learner_never_reads_or_changes_another_learners_answers).
+    for_everyone(
+        "learn.save_answer", "POST", f"{LENS_PAGE}/questions/q1", Expect(404, "has no question “q1”"),
+        call="form", form_page=LENS_PAGE, data={"answer": "Mine?"},
+    ),
     # Every learner has a question of their own waiting (see `world`); the visitor and the admin
     # have none, and must not get anyone else's answered.
     Route(
@@ -183,7 +190,7 @@ ROUTES = [
     for_everyone("learn.delete", "POST", "/me/delete", Expect(303, goes_to="/me"), call="form", form_page="/me/delete"),
     # The demo content plays no media file of its own, so there is none for anyone to fetch.
     for_everyone("media.file", "GET", "/media/lenses/memory-in-three-stages.md",
-                 Expect(404, "No lens plays a media file called")),
+                 Expect(404, "No lens plays or shows a file called")),
     for_everyone("ops.healthz", "GET", "/healthz"),
     for_everyone("ops.readyz", "GET", "/readyz"),
     for_everyone("static", "GET", "/static/css/site.css"),
@@ -241,6 +248,7 @@ class World:
                 "chat messages": conn.execute(
                     select(messages).where(messages.c.session_id.in_(owned_sessions)).order_by(messages.c.id)
                 ),
+                "question answers": conn.execute(select(answers).where(answers.c[column] == value).order_by(answers.c.id)),
             }
             if column == "user_id":
                 found["account"] = conn.execute(select(users).where(users.c.id == value))
@@ -417,7 +425,7 @@ def test_deleting_my_data_deletes_all_of_mine_and_nothing_of_anyone_elses(world)
     assert response.status_code == 303
     assert f"Deleted your progress ({count} records)." in a.client.get("/me").get_data(as_text=True)
     assert world.rows(a) | {"account": mine["account"]} == {
-        "progress": [], "chat sessions": [], "chat messages": [], "account": mine["account"]
+        "progress": [], "chat sessions": [], "chat messages": [], "question answers": [], "account": mine["account"]
     }
     assert {person.name: world.rows(person) for person in world.owners() if person is not a} == others
 

@@ -17,6 +17,7 @@ from support.content import (
 )
 from tracker.config import DEMO_CONTENT_DIR
 from tracker.content import ContentIndex, load_content
+from tracker.content.model import ArticleSegment, VideoSegment
 
 
 @pytest.fixture(scope="module")
@@ -85,16 +86,22 @@ def test_lenses_by_id_and_by_name(index):
     assert lens.title == "The Forgetting Curve"
     assert lens.type == "article"
     assert lens.tldr.startswith("Ebbinghaus showed")
-    assert lens.body and not lens.body.startswith("---")
-    assert (lens.video_url, lens.duration_s, lens.tutor_instructions) == (None, None, None)
+    # A lens of tracker's own format is one segment: an article lens, its text.
+    (article,) = lens.segments
+    assert isinstance(article, ArticleSegment) and article.source is None
+    assert article.markdown and not article.markdown.startswith("---")
+    assert (lens.videos, lens.chat, lens.tutor_instructions) == ((), None, None)
     assert len(index.outcomes_by_id) == 9
 
 
 def test_video_and_chat_lenses_carry_their_fields(index):
     video = index.lenses_by_name["focused-and-diffuse-thinking"]
     assert video.type == "video"
-    assert video.video_url == "https://www.youtube.com/watch?v=O96fE1E-rf8"
-    assert video.duration_s == 1060
+    (clip,) = video.segments
+    assert isinstance(clip, VideoSegment) and (clip.start_s, clip.end_s) == (None, None)
+    assert clip.url == "https://www.youtube.com/watch?v=O96fE1E-rf8"
+    assert clip.duration_s == 1060
+    assert clip.transcript.startswith(video.text)
     chats = [lens for lens in index.lenses if lens.type == "chat"]
     assert sorted(lens.name for lens in chats) == [
         "retrieval-practice-coach",
@@ -102,6 +109,8 @@ def test_video_and_chat_lenses_carry_their_fields(index):
         "talk-through-how-memory-works",
     ]
     for chat in chats:
+        (segment,) = chat.segments
+        assert segment.instructions == chat.tutor_instructions and segment.prompt == chat.text
         assert chat.tutor_instructions.startswith("You are a")
         assert "\n" not in chat.tutor_instructions  # the folded YAML block is one paragraph
 

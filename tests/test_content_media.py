@@ -60,8 +60,8 @@ def test_a_file_in_the_content_directory_plays_in_the_page_and_is_listed_for_ser
     write_lens(content, "new-talk", **video("media/./talk.ogg"))
     index = load_content(content)
     clip, talk = index.lenses_by_name["new-lens"], index.lenses_by_name["new-talk"]
-    assert (clip.media_kind, clip.media_file) == ("video", "media/clip.webm")
-    assert (talk.media_kind, talk.media_file) == ("audio", "media/talk.ogg")  # the path as it is served
+    assert (clip.videos[0].media_kind, clip.videos[0].media_file) == ("video", "media/clip.webm")
+    assert (talk.videos[0].media_kind, talk.videos[0].media_file) == ("audio", "media/talk.ogg")  # the path as it is served
     assert index.media_files == {"media/clip.webm", "media/talk.ogg"}
     assert index.media_origins == ()
 
@@ -69,7 +69,7 @@ def test_a_file_in_the_content_directory_plays_in_the_page_and_is_listed_for_ser
 def test_a_file_whose_name_looks_like_a_url_fragment_is_still_a_video(content):
     (content / "media" / "clip.webm").rename(content / "media" / "clip #2.webm")
     lens = loaded_lens(content, **video("media/clip #2.webm"))
-    assert (lens.media_kind, lens.media_file) == ("video", "media/clip #2.webm")
+    assert (lens.videos[0].media_kind, lens.videos[0].media_file) == ("video", "media/clip #2.webm")
 
 
 @pytest.mark.parametrize("video_url, kind, origins", [
@@ -81,7 +81,7 @@ def test_a_file_whose_name_looks_like_a_url_fragment_is_still_a_video(content):
 ])
 def test_a_web_address_plays_links_or_embeds_by_what_it_names(content, video_url, kind, origins):
     lens = loaded_lens(content, **video(video_url))
-    assert (lens.media_kind, lens.media_file) == (kind, None)
+    assert (lens.videos[0].media_kind, lens.videos[0].media_file) == (kind, None)
     assert load_content(content).media_origins == origins
 
 

@@ -14,7 +14,7 @@ from support.media import make_audio, make_webm, media_duration_s, place_lens, w
 MODULE = "how-memory-works"
 CLIP, TALK = "media/clip.webm", "media/talk.ogg"
 EXTERNAL = "https://media.example.org/talk.mp4"
-NOT_PLAYED = "No lens plays a media file called"
+NOT_PLAYED = "No lens plays or shows a file called"
 # lens name: (front matter, body)
 LENSES = {
     "watch-the-clip": ({"video_url": CLIP, "duration_s": 2}, "## Transcript\n\nA grey square slowly brightens."),

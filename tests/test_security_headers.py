@@ -202,7 +202,7 @@ def test_rendered_learner_and_account_pages_need_no_exception_to_the_policy(clie
 
 
 def test_rendered_admin_pages_need_no_exception_to_the_policy(admin):
-    for path in ["/admin/", "/admin/insights", "/admin/learners", f"/admin/modules/{MODULE}"]:
+    for path in ["/admin/", "/admin/insights", "/admin/learners", "/admin/content", f"/admin/modules/{MODULE}"]:
         response = admin.get(path)
         assert response.status_code == 200, path
         assert policy_problems(response.get_data(as_text=True)) == [], path

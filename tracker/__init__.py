@@ -66,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["TRACKER_CONTENT_DIR"],
         check_interval_s=app.config["TRACKER_CONTENT_CHECK_S"],
         chat_allowance_s=app.config["TRACKER_CHAT_ALLOWANCE_S"],
+        content_format=app.config["TRACKER_CONTENT_FORMAT"],
     )
     init_security(app, app.extensions["tracker.content"])
     app.extensions["tracker.budget"] = Budget(

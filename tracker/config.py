@@ -41,6 +41,8 @@ STRING_SETTINGS = (
     ("TRACKER_RATELIMIT_STORAGE_URL", "memory://"),
     ("TRACKER_RATELIMIT_KEY_PREFIX", "tracker"),
     ("TRACKER_LOG_FORMAT", "json"),
+    # "tracker" (YAML front matter), "lens" (an Obsidian vault), or "auto": a vault is recognised by its folders.
+    ("TRACKER_CONTENT_FORMAT", "auto"),
 )
 
 
@@ -53,11 +55,16 @@ RATE_LIMIT_SETTINGS = (
     ("TRACKER_RATELIMIT_COMPLETION_PER_LEARNER", "60/minute"),
     ("TRACKER_RATELIMIT_COMPLETION_PER_IP", "600/minute"),
     ("TRACKER_RATELIMIT_CHAT_PER_IP", "600/minute"),
+    ("TRACKER_RATELIMIT_ANSWER_PER_LEARNER", "10/minute"),
+    ("TRACKER_RATELIMIT_ANSWER_PER_IP", "600/minute"),
     ("TRACKER_RATELIMIT_LOGIN_FAILURES_PER_IP_AND_EMAIL", "10/15minutes"),
     ("TRACKER_RATELIMIT_LOGIN_FAILURES_PER_IP", "100/hour"),
     ("TRACKER_RATELIMIT_SIGNUP_PER_LEARNER", "20/hour"),
     ("TRACKER_RATELIMIT_SIGNUP_PER_IP", "600/hour"),
 )
+
+
+CONTENT_FORMATS = ("auto", "tracker", "lens")
 
 
 class ConfigError(RuntimeError):
@@ -79,6 +86,8 @@ def load_settings(instance_path: str, environ=os.environ) -> dict:
         settings[name] = check_rate_limit(name, environ.get(name) or default)
     if settings["TRACKER_LOG_FORMAT"] not in ("json", "text"):
         raise ConfigError(f"TRACKER_LOG_FORMAT must be json or text, got {settings['TRACKER_LOG_FORMAT']!r}")
+    if settings["TRACKER_CONTENT_FORMAT"] not in CONTENT_FORMATS:
+        raise ConfigError(f"TRACKER_CONTENT_FORMAT must be one of {', '.join(CONTENT_FORMATS)}, got {settings['TRACKER_CONTENT_FORMAT']!r}")
     if settings["TRACKER_SECURE_COOKIES"] not in (0, 1):
         raise ConfigError(f"TRACKER_SECURE_COOKIES must be 0 or 1, got {settings['TRACKER_SECURE_COOKIES']}")
     if settings["TRACKER_MAX_BACKLOG_S"] > MAX_BACKLOG_AGE_S:

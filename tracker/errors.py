@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUnavailable
 
-from tracker import chat, progress
+from tracker import answers, chat, progress
 from tracker.http.htmx import wants_fragment
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,11 @@ STATUS_BY_CHAT_ERROR = {
     chat.StreamInProgress: 409,
     chat.NothingToAnswer: 409,
     chat.TutorUnavailable: 502,  # streams report it as an event; only a bug would let it reach here
+}
+
+STATUS_BY_ANSWER_ERROR = {
+    answers.InvalidAnswer: 422,
+    answers.UnknownQuestion: 404,
 }
 
 # A database fault is an outage, not a bug: 503 with Retry-After, and nothing was written (the
@@ -81,6 +86,10 @@ def handle_chat_error(error: chat.ChatError):
     return error_response(STATUS_BY_CHAT_ERROR.get(type(error), 422), str(error))
 
 
+def handle_answer_error(error: answers.AnswerError):
+    return error_response(STATUS_BY_ANSWER_ERROR.get(type(error), 422), str(error))
+
+
 def handle_database_error(error: Exception):
     """503 for an outage, raw driver errors included (the heartbeat runs on psycopg directly)."""
     fault = database_fault(error)
@@ -122,5 +131,6 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(progress.ProgressError, handle_progress_error)
     app.register_error_handler(chat.ChatError, handle_chat_error)
+    app.register_error_handler(answers.AnswerError, handle_answer_error)
     for database_error in (DBAPIError, PoolTimeout, psycopg.Error, sqlite3.Error):
         app.register_error_handler(database_error, handle_database_error)

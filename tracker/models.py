@@ -169,3 +169,45 @@ class ChatMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # "interrupted": the tutor's answer broke off, and this is the part that arrived.
     status: Mapped[str] = mapped_column(String(12), server_default="complete")
+
+
+class QuestionAnswer(Base):
+    """One learner's answer to one question of one lens, in their own words.
+
+    Keyed by lens and question: a question id can appear in two lenses, and each has its own
+    answer. Saving again replaces the text and `updated_at`; `answered_at` stays the first time.
+    """
+
+    __tablename__ = "question_answers"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (anonymous_token IS NULL)", name="exactly_one_owner"),
+        # The service strips and checks the text first; this keeps any other writer to the same rule.
+        CheckConstraint("length(text) BETWEEN 1 AND 4000", name="text_length"),
+        Index(
+            "uq_question_answers_user_question",
+            "user_id",
+            "lens_id",
+            "question_id",
+            unique=True,
+            postgresql_where=text("user_id IS NOT NULL"),
+            sqlite_where=text("user_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_question_answers_anonymous_question",
+            "anonymous_token",
+            "lens_id",
+            "question_id",
+            unique=True,
+            postgresql_where=text("anonymous_token IS NOT NULL"),
+            sqlite_where=text("anonymous_token IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    anonymous_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    lens_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    question_id: Mapped[str] = mapped_column(Text)  # the author's `id::`, not always a UUID
+    text: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from flask import render_template, request
 
-from tracker.app_state import content_index, database
+from tracker.app_state import content_index, content_store, database
 from tracker.http.htmx import page_or_fragment
 from tracker.progress import dashboard
 
@@ -24,6 +24,12 @@ def insights():
     """The slowest lenses, the estimates furthest off and the LOs that lose most learners."""
     data = dashboard.insights_page(database(), content_index())
     return page_or_fragment("admin/insights.html", "admin/_insights.html", insights=data)
+
+
+@bp.get("/content")
+def content():
+    """The content being served, and every error and warning the files gave when they were last read."""
+    return render_template("admin/content.html", status=content_store().status())
 
 
 @bp.get("/modules/<slug>")

@@ -1,8 +1,9 @@
 """Progress that reaches a browser's anonymous token after the login that claimed it.
 
-A heartbeat sent from another tab just before the login lands after the claim has committed,
-under the old token, which the browser no longer sends. The session keeps the claimed token for
-a while, and the learner's next pages move whatever reached it into the account.
+A heartbeat or an answer to a question sent from another tab just before the login lands after
+the claim has committed, under the old token, which the browser no longer sends. The session
+keeps the claimed token for a while, and the learner's next pages move whatever reached it into
+the account.
 """
 import time
 from uuid import UUID

@@ -9,6 +9,7 @@ from .service import (
     answer_events,
     ask,
     history,
+    messages_sent,
     send_message,
     start_answer,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "Tutor",
     "TutorUnavailable",
     "answer_events",
+    "messages_sent",
     "ask",
     "history",
     "make_tutor",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tracker.content import Lens, Module
+from tracker.content.model import segment_text
 
 DEFAULT_INSTRUCTIONS = (
     "You are a patient, encouraging tutor. Help the learner understand this lens: answer from its text,"
@@ -47,10 +48,17 @@ class Tutor(Protocol):
 
 def tutor_material(module: Module, lens: Lens) -> Material:
     """The material for a lens as placed in a module."""
-    instructions = lens.tutor_instructions or DEFAULT_INSTRUCTIONS
-    if lens.type != "chat":
-        return Material(lens.title, instructions, ((lens.title, lens.body),))
-    prompt, _, rest = lens.body.strip().partition("\n\n")
-    # A chat lens talks about what its module taught.
-    sources = [(lens.title, rest)] + [(s.lens.title, s.lens.body) for s in module.sections if s.lens.type != "chat"]
+    instructions = "\n\n".join(filter(None, (lens.tutor_instructions or DEFAULT_INSTRUCTIONS, lens.summary_for_tutor)))
+    if not lens.has_chat:
+        return Material(lens.title, instructions, ((lens.title, lens.text),))
+    # The chat's opening prompt (what the learner was asked) is kept apart: its first paragraph.
+    prompt, _, rest = lens.chat.prompt.strip().partition("\n\n")
+    chat_at = lens.all_segments.index(lens.chat)
+    # A chat may hide from the tutor what the learner read before it (the learner is to say it in their own words).
+    hidden = lens.chat.hide_previous_from_tutor
+    others = [segment_text(s) for n, s in enumerate(lens.all_segments) if n != chat_at and not (hidden and n < chat_at)]
+    own_text = "\n\n".join(filter(None, [rest, *others]))
+    # A lens with a chat talks about what its module taught, unless the chat hides what came before.
+    module_texts = [] if hidden else [(s.lens.title, s.lens.text) for s in module.sections if not s.lens.has_chat]
+    sources = [(lens.title, own_text)] + module_texts
     return Material(lens.title, instructions, tuple(sources), prompt=prompt)

@@ -52,6 +52,12 @@ def history(db: Db, learner: Learner, module_id: UUID, lens_id: UUID) -> list[Me
         return store.conversation(conn, learner, module_id, lens_id)
 
 
+def messages_sent(db: Db, learner: Learner, lens_id: UUID) -> int:
+    """How many messages the learner has sent the tutor about this lens, in any module (what unlocks its completion)."""
+    with db.transaction() as conn:
+        return store.messages_to_tutor(conn, learner, lens_id)
+
+
 def checked_text(text) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InvalidMessage("Write a message first: it cannot be empty.")

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.models import ChatMessage, ChatSession
@@ -92,15 +92,13 @@ def release_stream(conn: Connection, session_id: int, until: datetime) -> None:
     )
 
 
-def has_written_to_tutor(conn: Connection, learner: Learner, lens_id: UUID) -> bool:
-    """Whether the learner has sent at least one message in a chat about this lens, in any module."""
-    query = select(
-        exists().where(
-            messages.c.session_id == sessions.c.id,
-            messages.c.role == "learner",
-            sessions.c.lens_id == lens_id,
-            owned_by(sessions, learner),
-        )
+def messages_to_tutor(conn: Connection, learner: Learner, lens_id: UUID) -> int:
+    """How many messages the learner has sent in chats about this lens, in any module."""
+    query = select(func.count()).where(
+        messages.c.session_id == sessions.c.id,
+        messages.c.role == "learner",
+        sessions.c.lens_id == lens_id,
+        owned_by(sessions, learner),
     )
     return conn.execute(query).scalar_one()
 

@@ -1,12 +1,15 @@
 """How long a lens should take: the author's estimate, or reading, watching and chatting time.
 
-- An article is its reading time: words at 200 a minute.
-- A video is its length. Its transcript is read instead of, or while, watching, so it adds
-  nothing; text beyond the transcript (what to look out for, questions afterwards) adds its
-  reading time. The transcript is the section under a heading that starts with "Transcript" (each
-  such section, if there are several), or the whole text when there is no such heading.
-- A chat is its opening prompt's reading time plus an allowance for the conversation.
-- `estimate_minutes` in a lens's front matter wins over all of these.
+A lens is the sum of its segments:
+- Text, an article excerpt and a question's prompt are their reading time: words at 200 a minute.
+- A video is its length (a clip's, from its start to its end). Its transcript is read instead
+  of, or while, watching, so it adds nothing; text beyond the transcript (what to look out for,
+  questions afterwards) adds its reading time. The transcript is the section under a heading
+  that starts with "Transcript" (each such section, if there are several), or the whole text
+  when there is no such heading.
+- A chat is its opening prompt's reading time, and the lens gets one allowance for the conversation.
+The author's figures win: `estimate_minutes` (a vault's `duration_minutes`) over all of these,
+`reading_minutes` over the reading and watching, `tutor_minutes` over the conversation.
 """
 import math
 import re
@@ -14,7 +17,7 @@ from functools import lru_cache
 
 from markdown_it import MarkdownIt
 
-from .model import Lens
+from .model import Lens, Segment, VideoSegment, segment_text
 
 WORDS_PER_MINUTE = 200
 WORD = re.compile(r"\w+")
@@ -67,11 +70,26 @@ def has_transcript_heading(body: str) -> bool:
 def estimate_s(lens: Lens, chat_allowance_s: int) -> int:
     """Estimated seconds for one lens."""
     if lens.estimate_minutes is not None:
-        return max(1, round(lens.estimate_minutes * 60))  # 0.001 minutes is still some time
-    if lens.type == "video":
-        return (lens.duration_s or 0) + reading_s(beyond_transcript(lens.body))
-    chat_s = chat_allowance_s if lens.type == "chat" else 0
-    return reading_s(lens.body) + chat_s
+        return author_s(lens.estimate_minutes)
+    if lens.reading_minutes is not None:
+        reading = author_s(lens.reading_minutes)
+    else:
+        reading = sum(segment_s(segment) for segment in lens.all_segments)
+    if lens.tutor_minutes is not None:
+        chatting = author_s(lens.tutor_minutes)
+    else:
+        chatting = chat_allowance_s if lens.has_chat else 0
+    return reading + chatting
+
+
+def author_s(minutes: float) -> int:
+    return max(1, round(minutes * 60))  # 0.001 minutes is still some time
+
+
+def segment_s(segment: Segment) -> int:
+    if isinstance(segment, VideoSegment):
+        return (segment.duration_s or 0) + reading_s(beyond_transcript(segment.transcript))
+    return reading_s(segment_text(segment))
 
 
 def about_minutes(seconds: int) -> int:

@@ -11,7 +11,10 @@ from uuid import UUID
 import frontmatter
 import yaml
 
-from .model import AUDIO_FILE_TYPES, LENS_TYPES, VIDEO_FILE_TYPES, ContentIndex, Course, Lens, LensRef, Module, ModuleRef, Outcome
+from .model import (
+    AUDIO_FILE_TYPES, LENS_TYPES, VIDEO_FILE_TYPES, ArticleSegment, ChatSegment, ContentIndex, Course, Lens, LensRef, Module,
+    ModuleRef, Outcome, VideoSegment,
+)
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -151,18 +154,23 @@ def read_lens(root: Path, path: Path, ids: UuidRegistry) -> Lens:
         raise fields.error("type", f"unknown type {lens_type!r} (expected one of: {', '.join(LENS_TYPES)})")
     is_video, is_chat = lens_type == "video", lens_type == "chat"
     video_url = fields.text("video_url", required=is_video)
+    tutor_instructions = fields.text("tutor_instructions", required=is_chat)
+    if is_video:
+        media_file = local_media_file(root, fields, video_url)
+        segment = VideoSegment(url=video_url, transcript=body, duration_s=fields.positive_int("duration_s"), media_file=media_file)
+    elif is_chat:
+        segment = ChatSegment(instructions=tutor_instructions, prompt=body)
+    else:
+        segment = ArticleSegment(markdown=body)
     return Lens(
         id=ids.claim(fields, "id"),
         name=path.stem,
         title=fields.text("title"),
         type=lens_type,
-        body=body,
+        segments=(segment,),  # a lens of this format is one segment
         tldr=fields.text("tldr", required=False),
-        video_url=video_url,
-        duration_s=fields.positive_int("duration_s") if is_video else None,
-        tutor_instructions=fields.text("tutor_instructions", required=is_chat),
+        tutor_instructions=tutor_instructions,
         estimate_minutes=fields.positive_number("estimate_minutes"),
-        media_file=local_media_file(root, fields, video_url) if is_video else None,
     )
 
 

@@ -129,6 +129,10 @@ CHAT_MESSAGES = (
     Rule("messages to the tutor", PER_LEARNER, learner_key, chat_messages_per_minute),
     Rule("messages to the tutor", PER_ADDRESS, address_key, setting("TRACKER_RATELIMIT_CHAT_PER_IP")),
 )
+QUESTION_ANSWERS = (
+    Rule("answers to questions", PER_LEARNER, learner_key, setting("TRACKER_RATELIMIT_ANSWER_PER_LEARNER")),
+    Rule("answers to questions", PER_ADDRESS, address_key, setting("TRACKER_RATELIMIT_ANSWER_PER_IP")),
+)
 LOGIN_FAILURES = (
     Rule("failed logins", "for this email from this network address", address_and_email_key,
          setting("TRACKER_RATELIMIT_LOGIN_FAILURES_PER_IP_AND_EMAIL")),
@@ -187,6 +191,7 @@ completion_limits = limits("completions", COMPLETIONS)
 completion_limits_when_completing = limits("completions", COMPLETIONS, exempt_when=lambda: not asks_to_complete())
 chat_message_limits = limits("chat-messages", CHAT_MESSAGES)
 chat_answer_limits = limits("chat-answers", CHAT_MESSAGES)
+question_answer_limits = limits("question-answers", QUESTION_ANSWERS)
 # Only failed logins count; once over, the login is refused before the password is checked.
 login_failure_limits = limits("login-failures", LOGIN_FAILURES, methods=["POST"], deduct_when=failed_login)
 signup_limits = limits("signups", SIGNUPS, methods=["POST"])

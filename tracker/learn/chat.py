@@ -32,7 +32,8 @@ def send_chat_message(slug: str, lens_ref: str):
     state = progress.get_module_state(database(), content_index(), learner, slug)  # a message unlocks a chat lens
     return fragment(
         "learn/_chat_sent.html", module=module, section=section, message=message, state=state,
-        lens_state=progress.lens_in(state, section.lens.id), chat_started=True,
+        lens_state=progress.lens_in(state, section.lens.id),
+        messages_sent=chat.messages_sent(database(), learner, section.lens.id),
     )
 
 

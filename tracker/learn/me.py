@@ -36,10 +36,22 @@ def exported_chats() -> list[dict]:
     return [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in m.items()} for m in messages]
 
 
+def exported_answers() -> list[dict]:
+    """The learner's answers to questions, with the lens and the question they answer."""
+    index = content_index()
+    saved = progress.export_answers(database(), current_learner())
+    for answer in saved:
+        lens = index.lenses_by_id.get(answer["lens_id"])
+        question = lens.questions.get(answer["question_id"]) if lens else None
+        answer.update(lens_title=lens.title if lens else "", question=question.prompt if question else "")
+    return [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in a.items()} for a in saved]
+
+
 @bp.get("/me/export.json")
 def export_json():
-    """All of the learner's progress rows and tutor chats, as JSON."""
-    body = json.dumps({"progress": exported_rows(), "chat_messages": exported_chats()}, default=str, indent=2)
+    """All of the learner's progress rows, tutor chats and answers to questions, as JSON."""
+    data = {"progress": exported_rows(), "chat_messages": exported_chats(), "question_answers": exported_answers()}
+    body = json.dumps(data, default=str, indent=2)
     return download(body, "my-progress.json", "application/json")
 
 
@@ -61,7 +73,7 @@ def confirm_delete():
 
 @bp.post("/me/delete")
 def delete():
-    """Delete every progress row and tutor chat of the learner, then show the now empty report."""
+    """Delete every progress row, tutor chat and answer of the learner, then show the now empty report."""
     deleted = progress.delete_progress(database(), current_learner())
     flash(f"Deleted your progress ({deleted} records).")
     return redirect(url_for("learn.me"), code=303)

@@ -1,9 +1,10 @@
-"""Media files that lenses play from the content directory (a video_url that is a file there)."""
+"""Files of the content directory that lenses play (a video_url that is a file there) or show (an embedded image)."""
 from pathlib import PurePosixPath
 
 from flask import Blueprint, abort, send_from_directory
 
 from tracker.app_state import content_index, content_store
+from tracker.content.vault.loader import IMAGE_TYPES
 
 bp = Blueprint("media", __name__)
 
@@ -19,11 +20,12 @@ MEDIA_TYPES = {
 @bp.get("/media/<path:name>")
 def file(name: str):
     """One media file a lens names; nothing else in the content directory is served."""
-    if name not in content_index().media_files:
-        abort(404, f"No lens plays a media file called “{name}”.")
+    index = content_index()
+    if name not in index.media_files and name not in index.embedded_files:
+        abort(404, f"No lens plays or shows a file called “{name}”.")
     # Flask takes a relative directory to be inside the app's package; the content directory is
     # relative to where the app started, as the loader read it.
     directory = content_store().directory.resolve()
-    mimetype = MEDIA_TYPES.get(PurePosixPath(name).suffix.lower())
+    mimetype = (MEDIA_TYPES | IMAGE_TYPES).get(PurePosixPath(name).suffix.lower())
     # send_from_directory answers Range requests, so a player can seek without loading everything.
     return send_from_directory(directory, name, mimetype=mimetype, conditional=True, max_age=3600)

@@ -1,7 +1,7 @@
 """Server-rendered learner pages. An htmx request gets only the partial it swaps."""
 from flask import current_app, redirect, render_template, url_for
 
-from tracker import progress
+from tracker import answers, chat, progress
 from tracker.app_state import budget, content_index, database
 from tracker.auth.late_claims import claim_late_anonymous_progress
 from tracker.http.body import RequestBody
@@ -57,7 +57,8 @@ def lens(slug: str, lens_ref: str):
         previous=module.sections[position - 1] if position > 0 else None,
         next=module.sections[position + 1] if position + 1 < len(module.sections) else None,
         messages=messages,
-        chat_started=any(message.role == "learner" for message in messages),
+        messages_sent=chat.messages_sent(database(), current_learner(), section.lens.id),
+        answers=answers.answers_to_lens(database(), current_learner(), section.lens),
         tracker_settings={
             "interval_s": current_app.config["TRACKER_HEARTBEAT_INTERVAL_S"],
             "inactivity_timeout_s": current_app.config["TRACKER_INACTIVITY_TIMEOUT_S"],

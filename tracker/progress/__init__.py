@@ -17,6 +17,7 @@ from .learner_data import (
     claim_anonymous_progress,
     claim_late_anonymous_progress,
     delete_progress,
+    export_answers,
     export_chats,
     export_rows,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "claim_anonymous_progress",
     "claim_late_anonymous_progress",
     "delete_progress",
+    "export_answers",
     "export_chats",
     "export_rows",
     "find_course",

@@ -3,6 +3,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, and_, case, delete, exists, func, or_, select, update
 
+from tracker.answers.store import all_answers, answers, claim_anonymous_answers, delete_answers
 from tracker.chat.store import all_messages, claim_anonymous_chats, delete_chats, sessions
 from tracker.clock import as_utc
 from tracker.content import ContentIndex
@@ -28,15 +29,17 @@ def move_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_tok
     """Move everything an anonymous token owns into an account; return how many progress rows it owned.
 
     Where both have a row for the same content, the times add up and the earlier completion
-    wins, with its own time_to_complete_s; the anonymous row is then deleted. Tutor chats move
-    along. An LO or module whose required lenses are complete only once both are put together
-    completes now. Claiming again finds nothing left to move, so it is idempotent.
+    wins, with its own time_to_complete_s; the anonymous row is then deleted. Tutor chats and
+    answers to questions move along (for the same question, the answer saved last wins). An LO
+    or module whose required lenses are complete only once both are put together completes now.
+    Claiming again finds nothing left to move, so it is idempotent.
     """
     account = Learner(user_id=user_id)
     # Completions in other tabs, by either learner, wait for the move: none misses what moves in.
     serialise_completions(conn, account)
     serialise_completions(conn, Learner(anonymous_token=anonymous_token))
     claim_anonymous_chats(conn, anonymous_token, user_id)
+    claim_anonymous_answers(conn, anonymous_token, user_id)
     anonymous = progress.alias("anonymous")
     owned = conn.execute(select(progress.c.id).where(progress.c.anonymous_token == anonymous_token)).all()
     if not owned:
@@ -85,13 +88,14 @@ def move_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_tok
 
 
 def claim_late_anonymous_progress(db: Db, index: ContentIndex, anonymous_token: UUID, user_id: int) -> int:
-    """Claim again whatever reached a claimed token afterwards: a heartbeat that was in flight during the login.
+    """Claim again whatever reached a claimed token afterwards: a heartbeat or an answer in flight during the login.
 
     One cheap look when nothing did, which is nearly always.
     """
     owns_something = select(or_(
         exists().where(progress.c.anonymous_token == anonymous_token),
         exists().where(sessions.c.anonymous_token == anonymous_token),
+        exists().where(answers.c.anonymous_token == anonymous_token),
     ))
     with db.transaction() as conn:
         if not conn.execute(owns_something).scalar():
@@ -125,7 +129,14 @@ def export_chats(db: Db, learner: Learner) -> list[dict]:
         return all_messages(conn, learner)
 
 
-def delete_progress(db: Db, learner: Learner) -> int:
-    """Remove every progress row and tutor chat of the learner; return how many records (rows and messages) there were."""
+def export_answers(db: Db, learner: Learner) -> list[dict]:
+    """Every answer of the learner to a lens's question, as plain values, oldest first."""
     with db.transaction() as conn:
-        return delete_chats(conn, learner) + conn.execute(delete(progress).where(owned_by(progress, learner))).rowcount
+        return all_answers(conn, learner)
+
+
+def delete_progress(db: Db, learner: Learner) -> int:
+    """Remove every progress row, tutor chat and answer of the learner; return how many records (rows, messages, answers) there were."""
+    with db.transaction() as conn:
+        removed = delete_chats(conn, learner) + delete_answers(conn, learner)
+        return removed + conn.execute(delete(progress).where(owned_by(progress, learner))).rowcount

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, select
 
-from tracker.chat.store import has_written_to_tutor
+from tracker.chat.store import messages_to_tutor
 from tracker.clock import as_utc, utc_now
 from tracker.content import ContentIndex
 from tracker.database import Db
@@ -149,10 +149,14 @@ def complete_and_propagate(conn: Connection, index, learner, *, lens_id, module_
             "lens": (lens.id, lens.title),
         }
         credited_s = credit_rows(conn, learner, budget, targets, pending_s, None, chunk_id, now)
-    for outcome in sorted_by_id([p.outcome for p in named] + complete_outcomes):
-        rows[outcome.id] = lock_row(conn, learner, outcome.id, "lo", outcome.title, now)
+    # A group of LOs that the same lenses serve completes each LO in it too (their rows, by the LOs' own ids).
+    outcome_titles = {o.id: o.title for o in [p.outcome for p in named] + complete_outcomes}
+    completed_outcome_ids = [o.id for o in complete_outcomes] + [lo_id for o in complete_outcomes for lo_id, _ in o.grouped]
+    outcome_titles |= {lo_id: statement for o in complete_outcomes for lo_id, statement in o.grouped}
+    for outcome_id in sorted(outcome_titles):
+        rows[outcome_id] = lock_row(conn, learner, outcome_id, "lo", outcome_titles[outcome_id], now)
     lens_row = lock_row(conn, learner, lens.id, "lens", lens.title, now)
-    for row in [lens_row] + [rows[item.id] for item in complete_modules + complete_outcomes]:
+    for row in [lens_row] + [rows[m.id] for m in complete_modules] + [rows[i] for i in dict.fromkeys(completed_outcome_ids)]:
         complete_row(conn, row, now)
     return {
         "completed_at": as_utc(lens_row.completed_at) or now,
@@ -178,10 +182,12 @@ def complete_finished_outcomes_and_modules(conn: Connection, index: ContentIndex
     """
     now = utc_now()
     done = completed_lens_ids(conn, learner, frozenset(index.lenses_by_id))
-    finished = [(m, "module") for m in sorted_by_id(m for m in index.modules if m.required_lens_ids <= done)]
-    finished += [(o, "lo") for o in sorted_by_id(o for o in index.outcomes_by_id.values() if o.required_lens_ids <= done)]
-    for item, level in finished:  # in the heartbeat's lock order: modules, then LOs
-        complete_row(conn, lock_row(conn, learner, item.id, level, item.title, now), now)
+    finished = [(m.id, m.title, "module") for m in sorted_by_id(m for m in index.modules if m.required_lens_ids <= done)]
+    outcomes = [o for o in index.outcomes_by_id.values() if o.required_lens_ids <= done]
+    by_id = {o.id: (o.id, o.title, "lo") for o in outcomes} | {i: (i, s, "lo") for o in outcomes for i, s in o.grouped}
+    finished += sorted(by_id.values())
+    for content_id, title, level in finished:  # in the heartbeat's lock order: modules, then LOs
+        complete_row(conn, lock_row(conn, learner, content_id, level, title, now), now)
 
 
 def serialise_completions(conn: Connection, learner: Learner) -> None:
@@ -202,12 +208,17 @@ def sorted_by_id(items):
 
 
 def require_chat_started(conn, learner: Learner, lens, placements) -> None:
-    """A chat lens that is required where it is being completed needs a message from the learner first."""
+    """A lens with a chat, required where it is being completed, needs the learner's messages first.
+
+    It needs `min_chat_messages` of them (1 unless the lens says otherwise), sent in any module.
+    """
     required = any(not placement.optional for placement in placements)
-    if lens.type == "chat" and required and not has_written_to_tutor(conn, learner, lens.id):
-        raise ChatNotStarted(
-            f"Send the tutor at least one message in “{lens.title}” before marking it complete."
-        )
+    if lens.has_chat and required and messages_to_tutor(conn, learner, lens.id) < lens.min_chat_messages:
+        raise ChatNotStarted(f"Send the tutor at least {messages_needed(lens)} in “{lens.title}” before marking it complete.")
+
+
+def messages_needed(lens) -> str:
+    return "one message" if lens.min_chat_messages == 1 else f"{lens.min_chat_messages} messages"
 
 
 def lock_row(conn, learner: Learner, content_id: UUID, level: str, title: str, now: datetime):

@@ -108,6 +108,7 @@ def build_module_state(module: Module, rows: dict, chat_allowance_s: int) -> dic
             "title": section.lens.title,
             "type": section.lens.type,
             "optional": section.optional,
+            "hidden": section.hidden,
             "learning_outcome_id": section.outcome.id,
             "estimated_s": estimate_s(section.lens, chat_allowance_s),
             **time_fields(rows, section.lens.id),
