@@ -7,6 +7,7 @@ the servers they start:
     .venv/bin/python -m bench.soak --help
     .venv/bin/python -m bench.dashboard
     .venv/bin/python -m bench.profile_heartbeat
+    .venv/bin/python -m bench.content_load
 
 The shared pieces: bench.processes (free ports, one process as /proc shows it), bench.machine
 (CPU accounting for the whole machine and groups of processes), bench.gunicorn (start, wait

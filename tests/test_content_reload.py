@@ -187,3 +187,28 @@ def test_an_editor_lock_file_does_not_break_live_reload(editable_content):
     set_title(editable_content / FORGETTING_CURVE, "Forgetting, Charted")
     assert store.reload_if_changed() is True
     assert store.index.lenses_by_name["the-forgetting-curve"].title == "Forgetting, Charted"
+
+
+def test_an_edit_that_keeps_the_size_is_noticed_after_the_files_settled(editable_content):
+    """Settled files are checked by their stats alone; an edit after that still changes them."""
+    store = ContentStore(editable_content, check_interval_s=0)
+    lens = editable_content / FORGETTING_CURVE
+    time.sleep(2.1)  # longer than SETTLED_NS: from now on an unchanged stat means an unchanged file
+    assert store.reload_if_changed() is False
+    assert store.reload_if_changed() is False
+    set_title(lens, "The Forgetting Curvf")  # same length, so the same size
+    assert store.reload_if_changed() is True
+    assert store.index.lenses_by_id[UUID(FORGETTING_CURVE_ID)].title == "The Forgetting Curvf"
+
+
+def test_an_edit_within_the_timestamp_granularity_is_still_noticed(editable_content):
+    """Files changed a moment ago are hashed, so two edits in one tick of the file system's clock are told apart."""
+    store = ContentStore(editable_content, check_interval_s=0)
+    lens = editable_content / FORGETTING_CURVE
+    set_title(lens, "The Forgetting Curvf")
+    assert store.reload_if_changed() is True
+    stat = lens.stat()
+    set_title(lens, "The Forgetting Curvg")
+    os.utime(lens, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same mtime, as a coarse clock would give
+    assert store.reload_if_changed() is True
+    assert store.index.lenses_by_id[UUID(FORGETTING_CURVE_ID)].title == "The Forgetting Curvg"

@@ -655,3 +655,52 @@ def test_renaming_an_lo_file_and_an_inline_lens_keeps_the_group_and_lens_ids(tmp
 def test_glossary_terms_whose_notes_are_in_the_vault_are_kept(index):
     lens = index.lenses_by_id[SELF_TESTING]
     assert lens.glossary_terms == ("Retrieval practice",), "the missing note's term is left out, with a warning"
+
+
+def test_a_timestamps_file_that_gives_times_as_numbers_is_a_warning_and_the_whole_transcript_shows(tmp_path):
+    from support.vaults import copy_vault
+
+    vault = copy_vault(tmp_path)
+    (timestamps,) = (vault / "video_transcripts").glob("*.timestamps.json")
+    timestamps.write_text('[{"text": "encoding", "start": 4.5}]', encoding="utf-8")
+    loaded = load_vault(vault)
+    assert loaded.errors == ()
+    (warning,) = [w for w in loaded.warnings if w.path.endswith(".timestamps.json")]
+    assert "cannot be read as a list of {text, start}" in warning.message and warning.line == 1
+
+
+def test_a_text_anchor_is_found_however_the_article_wraps_its_words(tmp_path):
+    """The anchor is written on one line; the article breaks the same words over lines and spaces."""
+    from support.vaults import copy_vault
+
+    vault = copy_vault(tmp_path)
+    article = vault / "articles" / "The Reading Habit.md"
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text.replace("it starts on the first page.", "it starts  on the\n\tfirst page."), encoding="utf-8")
+    first = lens(load_vault(vault).index, READING_WITH_QUESTIONS).segments[0]
+    assert first.markdown.strip().endswith("a minute, and it starts  on the\n\tfirst page.")
+
+
+def test_links_resolve_against_the_listed_files_as_they_do_through_the_file_system(tmp_path):
+    from support.vaults import copy_vault
+    from tracker.content.vault.links import LinkOutsideVault, VaultFiles, find_wikilinks, resolve
+
+    vault = copy_vault(tmp_path)
+    files = VaultFiles(vault)
+    assert not files.has_symlinks
+    checked = 0
+    for path in sorted(vault.rglob("*.md")):
+        where = path.relative_to(vault).as_posix()
+        written = [link.path for link in find_wikilinks(path.read_text(encoding="utf-8"))]
+        for link_path in written + ["", "../../outside", "/etc/passwd", "./", "nothing here"]:
+            answers = []
+            for resolver in (lambda: files.resolve(link_path, where), lambda: resolve(link_path, where, vault)):
+                try:
+                    answers.append(resolver())
+                except LinkOutsideVault as problem:
+                    answers.append(str(problem))
+            assert answers[0] == answers[1], (where, link_path, answers)
+            checked += 1
+    assert checked > 100
+    (vault / "Lenses" / "elsewhere").symlink_to(tmp_path)
+    assert VaultFiles(vault).has_symlinks, "a vault with a symlink resolves through the file system"

@@ -273,7 +273,7 @@ def test_a_file_without_front_matter_is_all_body():
     [
         (
             "---\nslug: intro\ntitle: one: two\n---\n",
-            "modules/Intro.md:3: front matter is not valid YAML: mapping values are not allowed here",
+            "modules/Intro.md:3: front matter is not valid YAML: mapping values are not allowed in this context",
         ),
         (
             "---\n- a list\n---\n",
@@ -404,7 +404,7 @@ def test_every_error_in_a_file_is_collected():
     )
     _, errors = parse(raw)
     assert errors == [
-        "modules/Intro.md:2: front matter is not valid YAML: mapping values are not allowed here",
+        "modules/Intro.md:2: front matter is not valid YAML: mapping values are not allowed in this context",
         'modules/Intro.md:5: field "optional": duplicate key before the first heading',
         'modules/Intro.md:8: field "id": duplicate key in section "Lens"',
         'modules/Intro.md:11: field "content": duplicate key in section "Text"',

@@ -38,6 +38,7 @@ def test_a_lens_page_shows_every_segment_in_order(client, demo):
     lens = demo.lenses_by_name[SHOWCASE]
     kinds = [segment.kind for segment in lens.segments]
     assert kinds == ["text", "article", "video", "chat", "question"]
+    assert "Text, article, video, chat and question" in page, "the page says what the lens holds"
     markers = ['class="prose"', '<figure class="excerpt">', 'data-tracker-player="youtube"', 'id="chat"', 'class="question"']
     positions = [page.index(marker) for marker in markers]
     assert positions == sorted(positions), "segments render in the order the lens lists them"

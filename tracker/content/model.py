@@ -175,6 +175,12 @@ class Lens:
         return MappingProxyType({s.id: s for s in self.all_segments if isinstance(s, QuestionSegment)})
 
     @cached_property
+    def kinds(self) -> str:
+        """What the lens holds, for its page: "article", or "text, article, video and chat"."""
+        kinds = list(dict.fromkeys(s.kind for s in self.all_segments if s.kind != "notice")) or [self.type]
+        return kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
+
+    @cached_property
     def text(self) -> str:
         """What the lens says, as Markdown: its texts, excerpts, transcripts, chat prompts and questions."""
         return "\n\n".join(filter(None, (segment_text(s) for s in self.all_segments)))

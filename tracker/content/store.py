@@ -13,6 +13,35 @@ from .model import ContentIndex
 log = logging.getLogger(__name__)
 
 
+CONTENT_FILES = (".md", ".json")
+# How long after its last change a file's timestamps are sure to tell a later edit apart: far more
+# than any file system's timestamp granularity (Linux stamps files with a clock of a few ms).
+SETTLED_NS = 2_000_000_000
+
+
+def content_files(directory: Path):
+    for folder, _, files in sorted(os.walk(directory)):
+        for name in sorted(files):
+            if name.endswith(CONTENT_FILES) and not name.startswith("."):
+                yield Path(folder, name)
+
+
+def file_signature(directory: Path) -> tuple[str, int]:
+    """A hash of each content file's path, size, times and inode, and the newest change time (ns).
+
+    It reads no file: a large vault's bytes take a tenth of a second to hash, its stats a fiftieth.
+    """
+    digest, newest = hashlib.sha256(), 0
+    for path in content_files(directory):
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            continue
+        newest = max(newest, info.st_mtime_ns, info.st_ctime_ns)
+        digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}\0".encode())
+    return digest.hexdigest(), newest
+
+
 def fingerprint(directory: Path) -> str:
     """A hash of every Markdown and JSON file's path and bytes (a vault's transcripts have JSON timestamps).
 
@@ -20,15 +49,13 @@ def fingerprint(directory: Path) -> str:
     an edit that keeps the size and lands within the filesystem's timestamp granularity.
     """
     digest = hashlib.sha256()
-    for folder, _, files in sorted(os.walk(directory)):
-        for name in sorted(files):
-            if name.endswith((".md", ".json")) and not name.startswith("."):
-                try:
-                    data = Path(folder, name).read_bytes()
-                except FileNotFoundError:  # deleted while we walked; the next check sees the result
-                    continue
-                digest.update(f"{folder}/{name}\0{len(data)}\0".encode())
-                digest.update(data)
+    for path in content_files(directory):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # deleted while we walked; the next check sees the result
+            continue
+        digest.update(f"{path}\0{len(data)}\0".encode())
+        digest.update(data)
     return digest.hexdigest()
 
 
@@ -49,6 +76,7 @@ class ContentStore:
         self.chat_allowance_s = chat_allowance_s
         self.content_format = content_format
         self.check_interval_s = check_interval_s
+        self._signature: str | None = None  # file_signature at the last check, when every file had settled
         self._fingerprint = fingerprint(self.directory)
         # Invalid content stops the app from starting; so does a vault in which no course loads.
         self.latest: ContentLoad = read_content(self.directory, chat_allowance_s, content_format)
@@ -89,10 +117,17 @@ class ContentStore:
             return False  # another thread is already checking; keep serving the current index
         try:
             self._next_check = time.monotonic() + self.check_interval_s
+            # Unchanged stats of files that had settled at the last check mean unchanged files: an
+            # edit since then would carry a newer time. Only otherwise are the bytes hashed.
+            signature, newest_ns = file_signature(self.directory)
+            if signature == self._signature:
+                return False
+            settled = time.time_ns() - newest_ns > SETTLED_NS
             current = fingerprint(self.directory)
             if current == self._fingerprint:
+                self._signature = signature if settled else None
                 return False
-            self._fingerprint = current
+            self._fingerprint, self._signature = current, signature if settled else None
             try:
                 loaded = read_content(self.directory, self.chat_allowance_s, self.content_format)
                 self.latest = loaded

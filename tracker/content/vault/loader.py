@@ -12,9 +12,10 @@ outcome with an id derived from the module's and the LOs' ids; lenses before any
 implicit group of their module or submodule. Derived ids are uuid5, so they are the same on
 every load: progress keyed on them survives reloads.
 """
-import json
 import math
+import operator
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +23,13 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID, uuid5
 
+import orjson
+
 from ..model import (
     ArticleSegment, ArticleSource, CalloutSegment, ChatSegment, ContentIndex, Course, Lens, LensRef, Meeting, Module,
     ModuleRef, NoticeSegment, Outcome, QuestionSegment, Segment, TextSegment, VideoSegment, flatten,
 )
-from .links import WIKILINK, LinkOutsideVault, WikiLink, parse_time, parse_wikilink, resolve
+from .links import WIKILINK, LinkOutsideVault, VaultFiles, WikiLink, parse_time, parse_wikilink
 from .markup import find_block, strip_block_ids
 from .sections import Field, FrontMatter, Section, VaultDocument, VaultError, parse_document, split_front_matter
 
@@ -98,6 +101,7 @@ class VaultLoad:
         return f"{', '.join(counts)} loaded; {', '.join(problems)}"
 
 
+
 def plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else many or one + 's'}"
 
@@ -130,6 +134,8 @@ class LoGroup:
 class VaultReader:
     def __init__(self, root: Path, chat_allowance_s: int):
         self.root = root.absolute()
+        self.resolved_root = self.root.resolve()  # once: resolve() is a system call for each part of the path
+        self.files = VaultFiles(self.root) if self.root.is_dir() else None
         self.chat_allowance_s = chat_allowance_s
         self.errors: list[VaultError] = []
         self.warnings: list[VaultError] = []
@@ -141,6 +147,7 @@ class VaultReader:
         self.embeds: dict[str, set[str]] = {}  # files embedded by each file, as served
         self.missing_ids: list[MissingId] = []  # what `content check --fix-ids` can add
         self.question_lines: dict[tuple[str, str], int] = {}  # (file, question id) → the line of its id::
+        self.targets: dict[tuple[str, str], Path | None] = {}  # (folder, link) → the file it reaches
         self.glossary: dict[str, list[str]] = {}  # each file's glossary terms that are in the vault
         self.lens_files: dict[UUID, str] = {}  # the file each lens is written in (a module's, for an inline lens)
 
@@ -153,8 +160,16 @@ class VaultReader:
     def warn(self, path: str, line: int, field_name: str | None, message: str) -> None:
         self.warnings.append(VaultError(path, line, field_name, message))
 
+    def resolve(self, link_path: str, where: str) -> Path | None:
+        """links.resolve, remembered per folder: many files of a folder link the same files."""
+        key = (where.rpartition("/")[0], link_path)
+        if key not in self.targets:
+            target = self.files.resolve(link_path, where)  # raises LinkOutsideVault, not remembered
+            self.targets[key] = target
+        return self.targets[key]
+
     def relative(self, path: Path) -> str:
-        return path.relative_to(self.root.resolve()).as_posix()
+        return path.relative_to(self.resolved_root).as_posix()
 
     # Courses ---------------------------------------------------------------------------------
 
@@ -213,7 +228,7 @@ class VaultReader:
                 for match in WIKILINK.finditer(text) if isinstance(text, str) else ():
                     link = WikiLink.from_match(match)
                     try:
-                        target = resolve(link.path, where, self.root)
+                        target = self.resolve(link.path, where)
                     except LinkOutsideVault as problem:
                         self.warn(where, key_lines.get(key, 1), key, str(problem))
                         continue
@@ -284,7 +299,7 @@ class VaultReader:
         """Links to documents outside the course (meeting notes, surveys): a missing one is a warning."""
         for link in (WikiLink.from_match(m) for m in WIKILINK.finditer(value.value)):
             try:
-                found = resolve(link.path, where, self.root)
+                found = self.resolve(link.path, where)
             except LinkOutsideVault as problem:
                 self.warn(where, value.line, value.key, str(problem))
                 continue
@@ -644,17 +659,17 @@ class VaultReader:
         article_path, article, body = source
         start, end = 0, len(body)
         if "from" in section.fields:
-            found = self.anchor(where, section.fields["from"], body, 0)
+            found = self.anchor(where, section.fields["from"], article_path, body, 0)
             if found:
                 start = found[0]
         if "to" in section.fields:
-            found = self.anchor(where, section.fields["to"], body, start)
+            found = self.anchor(where, section.fields["to"], article_path, body, start)
             if found:
                 end = found[1]
         excerpt = strip_block_ids(body[start:end]).strip()
         return ArticleSegment(self.content_text(article_path, excerpt), article, optional)
 
-    def anchor(self, where: str, value: Field, body: str, after: int) -> tuple[int, int] | None:
+    def anchor(self, where: str, value: Field, article_path: str, body: str, after: int) -> tuple[int, int] | None:
         """Where an excerpt's `from::`/`to::` is in the article: a block `[[#^id]]`, or text as written."""
         written = value.value.strip()
         link = WIKILINK.fullmatch(written)
@@ -665,10 +680,11 @@ class VaultReader:
                 return block.start, block.end
             missing = f"the article has no block ^{block_id}"
         else:
-            words = [re.escape(word) for word in written.split()]
-            found = re.compile(r"\s+".join(words)).search(body, after) if words else None
+            # The words as written, with any whitespace between them (an anchor may wrap where the article does not).
+            # A pattern per anchor: its first word is a literal prefix, which re finds without trying every offset.
+            found = re.compile(r"\s+".join(map(re.escape, written.split()))).search(body, after) if written else None
             if found:
-                return found.start(), found.end()
+                return found.span()
             missing = f'the article has no text "{written}"'
         runs = "from its start" if value.key == "from" else "to its end"
         self.warn(where, value.line, value.key, f"{missing}; the excerpt runs {runs}")
@@ -689,18 +705,26 @@ class VaultReader:
         info = {"url": url, "title": text_or_none(meta.get("title")), "channel": text_or_none(meta.get("channel")), "words": words, "body": body}
         return Read((where, info), frozenset({where}))
 
-    def timestamps(self, path: Path) -> tuple[tuple[float, str], ...] | None:
-        """(start, word) from a transcript's `.timestamps.json`, in time order; None without one."""
+    def timestamps(self, path: Path) -> tuple[list[float], list[str]] | None:
+        """The start of each word and the words, in time order, from a transcript's `.timestamps.json`; None without one.
+
+        Kept as two lists (times to bisect, words to join): a long talk has tens of thousands of words.
+        """
         if not path.is_file():
             return None
         where = self.relative(path.resolve())
         try:
-            items = json.loads(path.read_text(encoding="utf-8"))
-            words = tuple(sorted(((parse_time(item["start"]), str(item["text"])) for item in items), key=lambda word: word[0]))
+            items = orjson.loads(path.read_bytes())  # a tenth of json's time on a long talk's word list
+            starts = [str(item["start"]) for item in items]  # a number is refused by parse_time as any other bad time
+            seconds = {start: parse_time(start) for start in set(starts)}  # the words of a line share its start
+            times, words = [seconds[start] for start in starts], [str(item["text"]) for item in items]
         except (ValueError, TypeError, KeyError, OSError) as problem:
             self.warn(where, 1, None, f"cannot be read as a list of {{text, start}} ({problem}); the whole transcript is shown")
             return None
-        return words
+        if not all(map(operator.le, times, times[1:])):
+            order = sorted(range(len(times)), key=times.__getitem__)
+            times, words = [times[i] for i in order], [words[i] for i in order]
+        return times, words
 
     def clip(self, where: str, section: Section, source: tuple, optional: bool) -> VideoSegment | None:
         transcript_path, info = source
@@ -717,11 +741,11 @@ class VaultReader:
             self.error(where, section.fields["to"].line, "to", f"the clip ends ({section.fields['to'].value}) before it starts ({section.fields['from'].value})")
             return None
         skipped = self.skipped_s(where, section.fields.get("skip"))
-        words = info["words"]
-        if words is not None:
-            spoken = [word for time, word in words if (start or 0) <= time and (end is None or time < end)]
-            transcript = " ".join(spoken)
-            last = words[-1][0] if words else None
+        if info["words"] is not None:
+            times, words = info["words"]
+            first, last_word = bisect_left(times, start or 0), len(words) if end is None else bisect_left(times, end)
+            transcript = " ".join(words[first:last_word])
+            last = times[-1] if times else None
         else:
             transcript, last = info["body"], None
         until = end if end is not None else last
@@ -758,7 +782,7 @@ class VaultReader:
             if not link.embed:
                 return shown
             try:
-                target = resolve(link.path, where, self.root) if link.path else None
+                target = self.resolve(link.path, where) if link.path else None
             except LinkOutsideVault as problem:
                 self.warn(where, 1, None, str(problem))
                 return shown
@@ -770,7 +794,11 @@ class VaultReader:
             # A root-relative address: the loader has no Flask, and the media blueprint serves /media/<path>.
             return f"![{link.shown or target.stem}](/media/{quote(served)})"
 
-        return WIKILINK.sub(replace, FENCED_BLOCK.sub(boxed_or_hidden, strip_block_ids(text))).strip()
+        text = strip_block_ids(text)
+        # The checks first: most text has neither, and a regex scan of every lens and excerpt is not free.
+        if ":::" in text:
+            text = FENCED_BLOCK.sub(boxed_or_hidden, text)
+        return (WIKILINK.sub(replace, text) if "[[" in text else text).strip()
 
     # Fields and links ------------------------------------------------------------------------
 
@@ -803,7 +831,7 @@ class VaultReader:
     def follow(self, where: str, line: int, field_name: str, link: WikiLink, *, required: bool) -> Path | None:
         written = f"[[{link.path}{'#' + link.anchor if link.anchor else ''}{'|' + link.shown if link.shown else ''}]]"
         try:
-            target = resolve(link.path, where, self.root)
+            target = self.resolve(link.path, where)
         except LinkOutsideVault as problem:
             self.error(where, line, field_name, f"{written}: {problem}")
             return None

@@ -7,20 +7,19 @@ Block ids (`^some-id`) stay in that text; `strip_block_ids` and `find_block` dea
 """
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 CRITIC_OPENING = re.compile(r"\{(?P<mark>>>|\+\+|--|==|~~)")
 CRITIC_CLOSING = {">>": "<<}", "++": "++}", "--": "--}", "==": "==}", "~~": "~~}"}
 # Anything Obsidian would not read as a comment has to be found along with the comments:
 # `%%` inside code is code (a printf format, a Jupyter magic), not the start of a comment.
-COMMENT_OR_CODE = re.compile(
-    r"^[ ]{0,3}(?P<fence>`{3,}(?=[^`\n]*$)|~{3,})"
-    r"|(?P<ticks>`+)"
-    r"|(?P<comment>%%)"
-    r"|\{(?P<mark>>>|\+\+|--|==|~~)",
-    re.MULTILINE,
-)
+# Every such opening starts with one of these characters. Finding them first and matching there
+# takes a tenth of the time one alternation needs, whose line-anchored first branch makes it try
+# every offset of a long article.
+OPENING_CHARACTER = re.compile(r"[`~%{]")
+FENCE = re.compile(r"(?P<fence>`{3,}(?=[^`\n]*$)|~{3,})", re.MULTILINE)
+INLINE_OPENING = re.compile(r"(?P<ticks>`+)|(?P<comment>%%)|\{(?P<mark>>>|\+\+|--|==|~~)")
 BLANK_LINE = re.compile(r"\n[ \t]*(?:\n|$)")
 JSON = json.JSONDecoder()
 
@@ -39,13 +38,28 @@ def clean(text: str) -> str:
     A `%%` that is never closed hides the rest of the file, as it does in Obsidian.
     """
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return _resolve(text, COMMENT_OR_CODE)
+    if "%%" not in text and not CRITIC_OPENING.search(text):
+        return text  # nothing to resolve: code spans alone change nothing
+    return _resolve(text, _comment_or_code)
 
 
-def _resolve(text: str, pattern: re.Pattern[str]) -> str:
+def _comment_or_code(text: str, position: int) -> re.Match[str] | None:
+    """The next code fence (at a line's start, indented up to 3 spaces), code span, `%%` or CriticMarkup opening."""
+    while candidate := OPENING_CHARACTER.search(text, position):
+        at = candidate.start()
+        line_start = text.rfind("\n", 0, at) + 1
+        if at - line_start <= 3 and not text[line_start:at].strip(" ") and (fence := FENCE.match(text, at)):
+            return fence
+        if opening := INLINE_OPENING.match(text, at):
+            return opening
+        position = at + 1
+    return None
+
+
+def _resolve(text: str, find_opening: Callable[[str, int], re.Match[str] | None]) -> str:
     pieces: list[str] = []
     position = 0
-    while match := pattern.search(text, position):
+    while match := find_opening(text, position):
         pieces.append(text[position : match.start()])
         kind = match.lastgroup
         if kind == "mark":
@@ -54,7 +68,7 @@ def _resolve(text: str, pattern: re.Pattern[str]) -> str:
                 pieces.append(match.group())  # never closed, so not a mark: literal text
                 position = match.end()
                 continue
-            pieces.append(_original_text(match["mark"], text[match.end() : closing_at], pattern))
+            pieces.append(_original_text(match["mark"], text[match.end() : closing_at], find_opening))
             position = closing_at + len(CRITIC_CLOSING[match["mark"]])
         elif kind == "comment":
             closing_at = text.find("%%", match.end())
@@ -63,12 +77,12 @@ def _resolve(text: str, pattern: re.Pattern[str]) -> str:
         else:
             # Code keeps its `%%`, but a suggestion inside it is still an edit of the file.
             position = _code_end(text, match)
-            pieces.append(_resolve(text[match.start() : position], CRITIC_OPENING))
+            pieces.append(_resolve(text[match.start() : position], CRITIC_OPENING.search))
     pieces.append(text[position:])
     return "".join(pieces)
 
 
-def _original_text(mark: str, inner: str, pattern: re.Pattern[str]) -> str:
+def _original_text(mark: str, inner: str, find_opening: Callable[[str, int], re.Match[str] | None]) -> str:
     metadata_length = _metadata_length(inner)
     metadata, body = inner[:metadata_length], inner[metadata_length:]
     if mark in ("--", "=="):
@@ -78,7 +92,7 @@ def _original_text(mark: str, inner: str, pattern: re.Pattern[str]) -> str:
         dropped = arrow + new
     else:
         kept, dropped = "", body
-    return _blank(metadata) + _resolve(kept, pattern) + _blank(dropped)
+    return _blank(metadata) + _resolve(kept, find_opening) + _blank(dropped)
 
 
 def _metadata_length(inner: str) -> int:
@@ -93,7 +107,8 @@ def _metadata_length(inner: str) -> int:
 
 
 def _code_end(text: str, opening: re.Match[str]) -> int:
-    if fence := opening["fence"]:
+    if opening.lastgroup == "fence":
+        fence = opening["fence"]
         closing = re.compile(rf"^[ ]{{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.MULTILINE)
         found = closing.search(text, opening.end())
         return found.end() if found else len(text)  # an unclosed fence runs to the end, as in Markdown
@@ -126,6 +141,8 @@ def strip_block_ids(text: str) -> str:
     A marker ends a heading, a list item or a paragraph's last line (after a space), or stands
     on a line of its own after a table, quote or list. A caret anywhere else is text ("2 ^10").
     """
+    if "^" not in text:
+        return text
     pieces: list[str] = []
     position = 0
     for _, marker_start, marker_end in _named_blocks(text):
@@ -158,7 +175,7 @@ def _named_blocks(text: str) -> Iterator[tuple[TextBlock, int, int]]:
         if not line.strip():
             run_start = None
             continue
-        marker = BLOCK_MARKER.search(line)
+        marker = BLOCK_MARKER.search(line) if "^" in line else None
         if marker and marker.start() == 0:
             if last_run:
                 first, last = last_run

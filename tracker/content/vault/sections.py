@@ -12,6 +12,8 @@ import yaml
 
 from .markup import clean
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser, the same safe constructors
+
 HEADING = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>\S.*?)[ \t]*$")
 FIELD = re.compile(r"^(?P<key>[A-Za-z][\w-]*)::(?P<rest>.*)$")
 # `\##` at a line start inside a value is a heading of the content, not a new section.
@@ -86,7 +88,7 @@ def split_front_matter(text: str, path: str) -> tuple[FrontMatter, list[VaultErr
         return FrontMatter({}, text, 1), [VaultError(path, 1, None, "front matter is opened with --- but never closed")]
     body, body_line = "\n".join(lines[closing + 1 :]), closing + 2
     try:
-        data = yaml.safe_load("\n".join(lines[1:closing]))
+        data = yaml.load("\n".join(lines[1:closing]), Loader=SAFE_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark else 1  # the YAML starts on the file's second line
