@@ -66,10 +66,11 @@ def record_time():
         "delta": body["time_delta_s"],
         "reach_s": Int8(BURST_S),  # a live heartbeat's seconds reach back the burst
         "chunk_id": Int8(body["chunk_id"]) if "chunk_id" in body else None,  # as tracker binds it
+        "live_end_ms": Int8(int(now.timestamp() * 1000)),  # live seconds end now, in the daily ledger
     }
     for level, field in zip(LEVELS, ("module_id", "lo_id", "content_id")):
         params[f"{level}_id"] = UUID(body[field])
         params[f"{level}_title"] = TITLES[body[field]]
     with pool.connection() as conn:
-        credits = dict(conn.execute(SQL, params).fetchall())
+        credits = {level: credit for level, credit, _ in conn.execute(SQL, params).fetchall()}
     return "", 204, {"X-Credited-Seconds": str(credits["lens"])}

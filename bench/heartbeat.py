@@ -639,6 +639,7 @@ def pgbench_scripts(args, placements: list[Placement], workdir: Path) -> tuple[l
         names = {"user_id": "NULL", "anonymous_token": token_sql(":learner::integer")}
         for name in ("now", "now_ms", "started_at", "delta", "reach_s", "chunk_id"):
             names[name] = f":{name}"
+        names["live_end_ms"] = ":now_ms"  # live seconds, as the app's heartbeats are
         for level in LEVELS:
             content_id, title = getattr(p, level)
             names[f"{level}_id"], names[f"{level}_title"] = f":p{number}_{level}_id", f":p{number}_{level}_title"

@@ -235,7 +235,7 @@ def test_overview_numbers_refresh_through_a_polled_partial(admin):
     assert 'hx-trigger="every 30s"' in container and 'hx-get="/admin/"' in container
     partial = admin.get("/admin/", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in partial and 'id="overview-live"' not in partial
-    assert 'id="active-24h"' in partial and "<svg" in partial
+    assert 'id="active-today"' in partial and "<svg" in partial
 
 
 def test_charts_are_server_rendered_svg_with_labelled_axes(admin, someone):

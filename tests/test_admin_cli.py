@@ -2,7 +2,7 @@
 
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -91,6 +91,25 @@ def test_seeded_time_is_the_same_at_every_level(demo, seeded):
         for row in rows.values():
             assert (row.completed_at is None) == (row.time_to_complete_s is None)
             assert row.time_to_complete_s is None or row.time_to_complete_s <= row.total_time_spent_s
+
+
+def test_seeded_days_add_up_to_each_module_row_and_lie_between_its_start_and_last_heartbeat(app, demo, seeded):
+    days = defaultdict(list)
+    for row in query_db(app, "SELECT user_id, anonymous_token, module_id, utc_day, active_s FROM daily_module_time"):
+        day = row.utc_day if isinstance(row.utc_day, date) else date.fromisoformat(row.utc_day)
+        days[(row.user_id or str(row.anonymous_token), uuid.UUID(str(row.module_id)))].append((day, row.active_s))
+    modules = {m.id for m in demo.modules}
+    checked = 0
+    for learner, rows in seeded.items():
+        for content_id, row in rows.items():
+            if content_id not in modules:
+                continue
+            learner_days = days.pop((learner, content_id))
+            assert sum(seconds for _, seconds in learner_days) == row.total_time_spent_s
+            first, last = parse_moment(row.started_at).date(), parse_moment(row.last_heartbeat_at).date()
+            assert all(first <= day <= last and seconds > 0 for day, seconds in learner_days)
+            checked += 1
+    assert checked > 150 and not days, "a day for every module row, and none for anything else"
 
 
 def test_seeded_learners_are_spread_over_the_last_60_days_at_various_stages(app, demo, seeded):

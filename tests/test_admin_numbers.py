@@ -8,7 +8,7 @@ every heartbeat credits the lens, its LO and the module, as the learner pages se
 import csv
 import io
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, update
@@ -18,6 +18,7 @@ from support.database import query_db
 from support.learners import ProgressApi
 from tracker.db import db
 from tracker.progress import dashboard
+from tracker.progress.daily import days as daily
 from tracker.progress.model import progress
 
 pytestmark = pytest.mark.app_config(TRACKER_BURST_S=10_000_000, TRACKER_MAX_DELTA_S=100_000)
@@ -164,14 +165,28 @@ def backdate(app, learner, **moments):
         conn.execute(update(progress).where(progress.c.anonymous_token == uuid.UUID(learner.token)).values(**moments))
 
 
-def test_active_learners_are_counted_by_last_heartbeat_not_by_start(app, learners):
-    now = datetime.now(timezone.utc)
-    assert with_connection(app, dashboard.activity, now)["active_24h"] == 6
-    backdate(app, learners["L5"], last_heartbeat_at=now - timedelta(days=3))
-    backdate(app, learners["L4"], started_at=now - timedelta(days=12), last_heartbeat_at=now - timedelta(days=10))
-    backdate(app, learners["L3"], started_at=now - timedelta(days=30))  # started long ago, active today
-    activity = with_connection(app, dashboard.activity, now)
-    assert (activity["active_24h"], activity["active_7d"]) == (4, 5)
+def move_days(app, learner, days_back: int):
+    """Move a learner's days in the ledger into the past, as if their time had been spent then."""
+    with app.app_context(), db.engine.begin() as conn:
+        rows = conn.execute(select(daily.c.id, daily.c.utc_day).where(daily.c.anonymous_token == uuid.UUID(learner.token))).all()
+        for row_id, day in rows:
+            day = day if isinstance(day, date) else date.fromisoformat(day)
+            conn.execute(update(daily).where(daily.c.id == row_id).values(utc_day=day - timedelta(days=days_back)))
+
+
+def test_active_learners_are_counted_by_the_days_they_were_credited_time(app, learners):
+    today = datetime.now(timezone.utc).date()
+    assert with_connection(app, dashboard.activity_in_days, today)["active_today"] == 6
+    move_days(app, learners["L5"], 3)
+    move_days(app, learners["L4"], 10)
+    backdate(app, learners["L3"], started_at=datetime.now(timezone.utc) - timedelta(days=30))  # started long ago, active today
+    activity = with_connection(app, dashboard.activity_in_days, today)
+    assert (activity["active_today"], activity["active_7d"]) == (4, 5)
+    # The window is today and the 6 days before: a day 6 days back is in it, 7 days back is not.
+    move_days(app, learners["L5"], 3)
+    assert with_connection(app, dashboard.activity_in_days, today)["active_7d"] == 5
+    move_days(app, learners["L5"], 1)
+    assert with_connection(app, dashboard.activity_in_days, today)["active_7d"] == 4
 
 
 def test_active_learners_count_accounts_and_anonymous_tokens_once_each(app, demo, learners):
@@ -179,14 +194,15 @@ def test_active_learners_count_accounts_and_anonymous_tokens_once_each(app, demo
     api = ProgressApi(account.client, demo)
     assert api.heartbeat(account, MODULE, A, 30).status_code == 204
     assert api.heartbeat(account, "retrieval-practice", "the-testing-effect", 30).status_code == 204
-    activity = with_connection(app, dashboard.activity, datetime.now(timezone.utc))
-    assert (activity["active_24h"], activity["active_7d"]) == (7, 7)
+    activity = with_connection(app, dashboard.activity_in_days, datetime.now(timezone.utc).date())
+    assert (activity["active_today"], activity["active_7d"]) == (7, 7)
 
 
-def test_tracked_time_in_the_last_7_days_is_module_time_pro_rated_to_the_window(app, learners):
-    now = datetime.now(timezone.utc)
-    assert with_connection(app, dashboard.activity, now)["tracked_7d_s"] == sum(MODULE_SECONDS.values())
-    # L3's 1800 s were spread over 14 days, half of them inside the window.
-    backdate(app, learners["L3"], started_at=now - timedelta(days=14))
-    expected = sum(MODULE_SECONDS.values()) - 1800 + 900
-    assert with_connection(app, dashboard.activity, now)["tracked_7d_s"] == pytest.approx(expected, abs=2)
+def test_tracked_time_in_the_last_7_days_is_exactly_the_module_time_of_those_days(app, learners):
+    today = datetime.now(timezone.utc).date()
+    assert with_connection(app, dashboard.activity_in_days, today)["tracked_7d_s"] == sum(MODULE_SECONDS.values())
+    move_days(app, learners["L3"], 6)
+    assert with_connection(app, dashboard.activity_in_days, today)["tracked_7d_s"] == sum(MODULE_SECONDS.values())
+    move_days(app, learners["L3"], 1)  # 7 days back: out of the window, to the second
+    expected = sum(MODULE_SECONDS.values()) - MODULE_SECONDS["L3"]
+    assert with_connection(app, dashboard.activity_in_days, today)["tracked_7d_s"] == expected

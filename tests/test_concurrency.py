@@ -5,6 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from support.database import ledger_days
+
 MODULE = "how-memory-works"
 LO1_LENSES = ["memory-in-three-stages", "working-memory-limits", "focused-and-diffuse-thinking"]
 OTHER_REQUIRED = ["the-forgetting-curve", "illusions-of-competence", "talk-through-how-memory-works"]
@@ -16,7 +18,7 @@ def database_url(postgresql_url):
 
 
 @pytest.mark.app_config(TRACKER_BURST_S=10_000_000)
-def test_concurrent_heartbeats_lose_no_seconds(new_api, make_learner, progress_rows):
+def test_concurrent_heartbeats_lose_no_seconds(app, new_api, make_learner, progress_rows):
     """8 threads x 200 heartbeats, each thread on its own connection, one learner and lens."""
     learner = make_learner()
 
@@ -41,6 +43,7 @@ def test_concurrent_heartbeats_lose_no_seconds(new_api, make_learner, progress_r
     assert sum(credited for _, credited, _ in results) == total_sent
     totals = sorted(row["total_time_spent_s"] for row in progress_rows(learner).values())
     assert totals == [total_sent] * 3
+    assert sum(ledger_days(app, token=learner.token).values()) == total_sent, "the ledger lost no second either"
 
 
 def test_concurrent_completion_of_the_last_two_lenses_always_propagates(new_api, demo, make_learner, progress_rows):
@@ -128,7 +131,7 @@ def test_the_same_chunk_sent_at_once_on_eight_connections_is_credited_once(new_a
         assert sorted(row["total_time_spent_s"] for row in progress_rows(learner).values()) == [30, 30, 30]
 
 
-def test_concurrent_heartbeats_at_the_default_budget_credit_what_they_report(new_api, make_learner, progress_rows):
+def test_concurrent_heartbeats_at_the_default_budget_credit_what_they_report(app, new_api, make_learner, progress_rows):
     """8 threads on one learner and lens at the default burst: what the server says it credited is in the rows."""
     learner = make_learner()
 
@@ -141,4 +144,5 @@ def test_concurrent_heartbeats_at_the_default_budget_credit_what_they_report(new
         credited = sum(pool.map(send_heartbeats, range(8)))
     totals = sorted(row["total_time_spent_s"] for row in progress_rows(learner).values())
     assert totals == [credited] * 3
+    assert sum(ledger_days(app, token=learner.token).values()) == credited
     assert 120 <= credited <= 120 + 60  # the burst, plus the wall-clock time the test took, at most a minute

@@ -1,10 +1,11 @@
 """Tables. Plain SQLAlchemy, so the progress service can use them without Flask."""
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -113,6 +114,46 @@ class UserContentProgress(Base):
     # The id of the last chunk of seconds credited here: a chunk sent again (its first answer was
     # lost) carries the same id and is credited nothing.
     last_chunk_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class DailyModuleTime(Base):
+    """Active seconds of one learner in one module on one UTC day: the ledger behind "this week".
+
+    Written by the heartbeat's own statement from its module row's credited span (split at
+    midnight), so the days of a module add up to what its progress row gained since migration 0006.
+    """
+
+    __tablename__ = "daily_module_time"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (anonymous_token IS NULL)", name="exactly_one_owner"),
+        CheckConstraint("active_s >= 0", name="active_s_not_negative"),
+        Index(
+            "uq_daily_module_time_user",
+            "user_id",
+            "module_id",
+            "utc_day",
+            unique=True,
+            postgresql_where=text("user_id IS NOT NULL"),
+            sqlite_where=text("user_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_daily_module_time_anonymous",
+            "anonymous_token",
+            "module_id",
+            "utc_day",
+            unique=True,
+            postgresql_where=text("anonymous_token IS NOT NULL"),
+            sqlite_where=text("anonymous_token IS NOT NULL"),
+        ),
+        Index("ix_daily_module_time_utc_day", "utc_day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    anonymous_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    module_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    utc_day: Mapped[date] = mapped_column(Date)
+    active_s: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class ChatSession(Base):

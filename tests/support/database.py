@@ -84,3 +84,20 @@ def account_progress_rows(app, email: str) -> dict:
 def rows_by_content_id(app, query) -> dict:
     with app.app_context(), db.engine.connect() as conn:
         return {str(row["content_id"]): dict(row) for row in conn.execute(query).mappings()}
+
+
+def ledger_days(app, *, token: str | None = None, user_id: int | None = None) -> dict:
+    """A learner's days in the daily ledger, straight from the database: {(module_id, utc_day): active_s}."""
+    from datetime import date
+    from uuid import UUID
+
+    from sqlalchemy import select
+
+    from tracker.db import db
+    from tracker.models import DailyModuleTime
+
+    table = DailyModuleTime.__table__
+    owner = table.c.user_id == user_id if user_id is not None else table.c.anonymous_token == UUID(token)
+    with app.app_context(), db.engine.connect() as conn:
+        rows = conn.execute(select(table.c.module_id, table.c.utc_day, table.c.active_s).where(owner)).all()
+    return {(module_id, day if isinstance(day, date) else date.fromisoformat(day)): seconds for module_id, day, seconds in rows}

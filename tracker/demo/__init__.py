@@ -19,7 +19,9 @@ from .profiles import course_modules, lens_profiles
 from .walk import simulate_learner
 from .write import (
     CHUNK,
+    day_row,
     insert_accounts,
+    insert_days,
     insert_progress,
     progress_row,
     refresh_statistics,
@@ -45,13 +47,11 @@ def seed_learners(conn: Connection, index: ContentIndex, learners: int, seed: in
         people = [learner_identity(number, run, rng) for number in range(first, min(first + CHUNK, learners))]
         accounts = [p for p in people if "email" in p]
         ids = insert_accounts(conn, accounts, password_hash, now)
-        rows = (
-            progress_row(owner(person, ids), content_id, row)
-            for person in people
-            for content_id, row in simulate_learner(modules, profiles, rng, now).items()
-        )
+        walks = [(owner(person, ids), simulate_learner(modules, profiles, rng, now)) for person in people]
+        rows = (progress_row(owner_ids, content_id, row) for owner_ids, walk in walks for content_id, row in walk.rows.items())
         totals["accounts"] += len(accounts)
         totals["rows"] += insert_progress(conn, rows)
+        insert_days(conn, (day_row(owner_ids, key, seconds) for owner_ids, walk in walks for key, seconds in walk.days.items()))
     return totals
 
 

@@ -2,13 +2,14 @@
 
 `simulate_learner` returns the rows the real heartbeats and completions would have left:
 the same seconds on the lens, its LO and its module, and an LO or module completed exactly
-when its required lenses are. No Flask and no database here.
+when its required lenses are; and the days of the daily ledger, each module's seconds on the
+UTC day they were spent. No Flask and no database here.
 """
 
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from tracker.content import Module
 
@@ -32,16 +33,17 @@ class Row:
 
 @dataclass
 class Walk:
-    """One learner's way through the content; `rows` maps content ids to their progress."""
+    """One learner's way through the content; `rows` maps content ids to their progress, `days` (module id, UTC day) to seconds."""
 
     clock: datetime
     now: datetime
     rows: dict = field(default_factory=dict)
+    days: dict = field(default_factory=dict)
     stopped: bool = False
 
 
-def simulate_learner(modules: list[Module], profiles: dict, rng: random.Random, now: datetime) -> dict:
-    """Walk one learner through the modules in order; return {content_id: Row}."""
+def simulate_learner(modules: list[Module], profiles: dict, rng: random.Random, now: datetime) -> Walk:
+    """Walk one learner through the modules in order; return the walk, with its rows and days."""
     walk = Walk(clock=now - SPREAD * rng.random(), now=now)
     pace = math.exp(rng.gauss(0, 0.25))  # some people are simply quicker than others
     previous_done = True
@@ -50,7 +52,7 @@ def simulate_learner(modules: list[Module], profiles: dict, rng: random.Random, 
             break
         walk_module(walk, module, profiles, pace, rng)
         previous_done = walk.rows.get(module.id) is not None and walk.rows[module.id].completed_at is not None
-    return walk.rows
+    return walk
 
 
 def walk_module(walk: Walk, module: Module, profiles: dict, pace: float, rng: random.Random) -> None:
@@ -94,11 +96,22 @@ def work(walk: Walk, module: Module, section, seconds: int, share: float = 1.0) 
         row = walk.rows.setdefault(content_id, Row(content_type, title, started_at=walk.clock))
         row.total_time_spent_s += spent
         row.last_heartbeat_at = end
+    add_days(walk.days, module.id, walk.clock, spent)
     walk.clock = end
     if spent < seconds:
         return False
     complete(walk.rows, module, section, end)
     return True
+
+
+def add_days(days: dict, module_id, start: datetime, seconds: int) -> None:
+    """`seconds` spent from `start` on, on the UTC days they fall on; the days add up to `seconds` exactly."""
+    while seconds > 0:
+        day = start.astimezone(timezone.utc).date()
+        next_midnight = datetime.combine(day + timedelta(days=1), time.min, tzinfo=timezone.utc)
+        part = min(seconds, max(1, round((next_midnight - start).total_seconds())))
+        days[(module_id, day)] = days.get((module_id, day), 0) + part
+        seconds, start = seconds - part, next_midnight
 
 
 def complete(rows: dict, module: Module, section, moment: datetime) -> None:

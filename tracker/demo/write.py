@@ -5,10 +5,11 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, text
 
 from tracker.database import Db
-from tracker.models import User, UserContentProgress
+from tracker.models import DailyModuleTime, User, UserContentProgress
 
 users = User.__table__
 progress = UserContentProgress.__table__
+days = DailyModuleTime.__table__
 CHUNK = 2000
 USER_COLUMNS = ("email", "password_hash", "display_name", "is_admin", "created_at")
 PROGRESS_COLUMNS = (
@@ -44,6 +45,14 @@ def progress_row(owner_ids: tuple, content_id, row) -> tuple:
     )
 
 
+DAY_COLUMNS = ("user_id", "anonymous_token", "module_id", "utc_day", "active_s")
+
+
+def day_row(owner_ids: tuple, key: tuple, seconds: int) -> tuple:
+    module_id, day = key
+    return (*owner_ids, module_id, day, seconds)
+
+
 def insert_accounts(conn: Connection, accounts: list[dict], password_hash: str, now: datetime) -> dict:
     """Insert the accounts; return {email: id}."""
     if not accounts:
@@ -71,6 +80,16 @@ def insert_progress(conn: Connection, rows) -> int:
     return count + len(batch)
 
 
+def insert_days(conn: Connection, rows) -> int:
+    """The ledger's days of the simulated learners, as the heartbeats would have written them."""
+    if conn.dialect.name == "postgresql":
+        return copy_rows(conn, "daily_module_time", DAY_COLUMNS, rows)
+    values = [dict(zip(DAY_COLUMNS, row)) for row in rows]
+    for first in range(0, len(values), 5000):
+        conn.execute(insert(days), values[first:first + 5000])
+    return len(values)
+
+
 def copy_rows(conn: Connection, table: str, columns: tuple, rows) -> int:
     """COPY rows into a table through the connection's own transaction."""
     count = 0
@@ -86,6 +105,6 @@ def refresh_statistics(db: Db) -> None:
     """Fresh planner statistics and visibility map, so the dashboard's index-only scans apply at once."""
     with db.single_statement() as conn:  # VACUUM runs outside any transaction
         if conn.dialect.name == "postgresql":
-            conn.execute(text("VACUUM (ANALYZE) users, user_content_progress"))
+            conn.execute(text("VACUUM (ANALYZE) users, user_content_progress, daily_module_time"))
         else:
             conn.execute(text("ANALYZE"))

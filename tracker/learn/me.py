@@ -6,7 +6,9 @@ import json
 from flask import flash, redirect, render_template, url_for
 
 from tracker import progress
+from tracker.admin import charts
 from tracker.app_state import content_index, database
+from tracker.clock import utc_now
 from tracker.http.htmx import download
 from tracker.http.identity import current_learner
 
@@ -16,14 +18,26 @@ from . import bp
 @bp.get("/me")
 def me():
     """Every module the learner has started, with time and completion per LO and lens."""
-    report = progress.learner_report(database(), content_index(), current_learner())
-    return render_template("learn/me.html", report=report)
+    report = progress.learner_report(database(), content_index(), current_learner(), utc_now().date())
+    active = any(seconds for _, seconds in report["weeks"])
+    chart = charts.weekly_time_chart(report["weeks"]) if active else None
+    return render_template("learn/me.html", report=report["modules"], weekly_chart=chart)
 
 
 def exported_rows() -> list[dict]:
     """The learner's rows, with timestamps in ISO 8601."""
     rows = progress.export_rows(database(), current_learner())
     return [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()} for row in rows]
+
+
+def exported_days() -> list[dict]:
+    """The learner's active seconds per module and UTC day (recorded since the daily ledger began)."""
+    index = content_index()
+    days = progress.export_daily_time(database(), current_learner())
+    for day in days:
+        module = index.modules_by_id.get(day["module_id"])
+        day.update(module_title=module.title if module else "")
+    return [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in d.items()} for d in days]
 
 
 def exported_chats() -> list[dict]:
@@ -50,7 +64,10 @@ def exported_answers() -> list[dict]:
 @bp.get("/me/export.json")
 def export_json():
     """All of the learner's progress rows, tutor chats and answers to questions, as JSON."""
-    data = {"progress": exported_rows(), "chat_messages": exported_chats(), "question_answers": exported_answers()}
+    data = {
+        "progress": exported_rows(), "daily_time": exported_days(), "chat_messages": exported_chats(),
+        "question_answers": exported_answers(),
+    }
     body = json.dumps(data, default=str, indent=2)
     return download(body, "my-progress.json", "application/json")
 

@@ -19,6 +19,7 @@ from .learner_data import (
     delete_progress,
     export_answers,
     export_chats,
+    export_daily_time,
     export_rows,
 )
 from tracker.learner import Learner
@@ -35,6 +36,7 @@ __all__ = [
     "delete_progress",
     "export_answers",
     "export_chats",
+    "export_daily_time",
     "export_rows",
     "find_course",
     "find_module",

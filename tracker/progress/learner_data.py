@@ -10,6 +10,7 @@ from tracker.content import ContentIndex
 from tracker.database import Db
 from tracker.learner import Learner, owned_by
 
+from .daily import delete_days, export_days, move_anonymous_days
 from .model import progress
 from .service import complete_finished_outcomes_and_modules, serialise_completions
 
@@ -83,6 +84,7 @@ def move_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_tok
         .where(progress.c.anonymous_token == anonymous_token)
         .values(user_id=user_id, anonymous_token=None)
     )
+    move_anonymous_days(conn, anonymous_token, user_id)
     complete_finished_outcomes_and_modules(conn, index, account)
     return len(owned)
 
@@ -135,8 +137,14 @@ def export_answers(db: Db, learner: Learner) -> list[dict]:
         return all_answers(conn, learner)
 
 
-def delete_progress(db: Db, learner: Learner) -> int:
-    """Remove every progress row, tutor chat and answer of the learner; return how many records (rows, messages, answers) there were."""
+def export_daily_time(db: Db, learner: Learner) -> list[dict]:
+    """The learner's active seconds per module and UTC day, oldest first."""
     with db.transaction() as conn:
-        removed = delete_chats(conn, learner) + delete_answers(conn, learner)
+        return export_days(conn, learner)
+
+
+def delete_progress(db: Db, learner: Learner) -> int:
+    """Remove every progress row, day of the ledger, tutor chat and answer of the learner; return how many records there were."""
+    with db.transaction() as conn:
+        removed = delete_chats(conn, learner) + delete_answers(conn, learner) + delete_days(conn, learner)
         return removed + conn.execute(delete(progress).where(owned_by(progress, learner))).rowcount

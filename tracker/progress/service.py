@@ -87,6 +87,8 @@ def credit_rows(conn, learner, budget, targets: dict, delta_s: int, backlog_age_
         "delta": delta_s,
         "reach_s": reach_s,
         "chunk_id": chunk_id,
+        # Live seconds end now; queued ones are dated by the budget (statements.SPAN_DAYS).
+        "live_end_ms": None if reach_s > budget.burst_s else int(now.timestamp() * 1000),
     }
     for level in levels:
         params[f"{level}_id"], params[f"{level}_title"] = targets[level]

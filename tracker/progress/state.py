@@ -6,6 +6,7 @@ connection of a caller that also writes (a completion answers with the new state
 Each function reads the learner's rows with one query and builds plain dictionaries from the
 content index, so pages and the JSON API never query per lens.
 """
+from datetime import date
 from uuid import UUID
 
 from sqlalchemy import Connection, select
@@ -17,6 +18,7 @@ from tracker.content.estimates import estimate_s
 from tracker.database import Db
 from tracker.learner import Learner, owned_by
 
+from .daily import seconds_per_week
 from .lookup import find_module
 from .model import progress
 
@@ -87,10 +89,10 @@ def courses_overview(db: Db, index: ContentIndex, learner: Learner) -> list[dict
     return overview
 
 
-def learner_report(db: Db, index: ContentIndex, learner: Learner) -> list[dict]:
-    """The state of every module the learner has started, from one query."""
+def learner_report(db: Db, index: ContentIndex, learner: Learner, today: date, weeks: int = 12) -> dict:
+    """The state of every module the learner has started, and their active time in each of the last `weeks` weeks."""
     with db.transaction() as conn:
-        return started_modules(conn, index, learner)
+        return {"modules": started_modules(conn, index, learner), "weeks": seconds_per_week(conn, learner, today, weeks)}
 
 
 def started_modules(conn: Connection, index: ContentIndex, learner: Learner) -> list[dict]:

@@ -98,3 +98,16 @@ def histogram_chart(width_s: int, counts: list[int]) -> dict:
         height=240,
         tooltips=tooltips,
     )
+
+
+def weekly_time_chart(weeks: list[tuple[date, int]]) -> dict:
+    """Active time per ISO week (Monday to Sunday, UTC days), in minutes, or hours when a week passes 5 hours."""
+    peak = max((seconds for _, seconds in weeks), default=0)
+    unit_s, unit = (3600, "hours") if peak > 5 * 3600 else (60, "minutes")
+    labels = [f"{monday:%-d %b}" for monday, _ in weeks]
+    values = [seconds / unit_s for _, seconds in weeks]  # a few seconds still show as a sliver
+    tooltips = [f"Week of {label}: {seconds // 3600} h {seconds % 3600 // 60} min" for label, (_, seconds) in zip(labels, weeks)]
+    return column_chart(
+        labels, values, title="Active time per week", x_label="Week starting (Monday, UTC)",
+        y_label=unit.capitalize(), width=760, height=230, tooltips=tooltips,
+    )

@@ -6,6 +6,8 @@ course order) and return plain data. Each page is a handful of aggregate queries
 learners or lenses; nothing here loads progress rows into Python to count them.
 """
 
+from tracker.progress.daily import activity_in_days
+
 from .funnel import funnels, outcome_dropoff
 from .insights import course_insights
 from .items import item_stats
@@ -13,7 +15,7 @@ from .learner import find_account, find_anonymous, learner_detail
 from .learner_pages import all_learners, learner_page
 from .learners import PAGE_SIZE, LearnerQuery
 from .module import FASTER, SLOWER, module_report
-from .overview import activity, completions_per_day, module_table, overview
+from .overview import completions_per_day, module_table, overview
 from .pages import (
     account_page,
     anonymous_page,
@@ -32,7 +34,7 @@ __all__ = [
     "SLOWER",
     "LearnerQuery",
     "account_page",
-    "activity",
+    "activity_in_days",
     "anonymous_page",
     "all_learners",
     "course_insights",

@@ -13,7 +13,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    extract,
     false,
     func,
     or_,
@@ -32,13 +31,6 @@ def day_of(column, dialect: str):
     if dialect == "postgresql":
         return cast(func.timezone("UTC", column), Date)  # a cast is cheaper per row than to_char
     return func.date(column)
-
-
-def epoch_s(column, dialect: str):
-    """Seconds since 1970 of a timestamp, as a number both databases can do arithmetic with."""
-    if dialect == "postgresql":
-        return extract("epoch", column)
-    return (func.julianday(column) - 2440587.5) * 86400.0
 
 
 def owner_is(user_ids, tokens):
