@@ -10,6 +10,7 @@ import pytest
 
 from support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, create_admin, run_cli
 from support.database import query_db
+from tracker import cohorts
 
 MODULE = "how-memory-works"
 ADMIN_PAGES = [
@@ -24,12 +25,25 @@ ADMIN_PAGES = [
     "/admin/exports/modules.csv",
     "/admin/exports/learners.csv",
     "/admin/exports/xapi.jsonl",
+    "/admin/cohorts",
+    "/admin/cohorts/{cohort_id}",
+]
+# The cohort pages' forms: who may send them is in tests/test_authorization.py, what they do in tests/test_cohort_admin.py.
+ADMIN_FORMS = [
+    "/admin/cohorts/{cohort_id}/groups",
+    "/admin/cohorts/{cohort_id}/members",
+    "/admin/cohorts/{cohort_id}/import",
+    "/admin/cohorts/{cohort_id}/facilitators",
+    "/admin/cohorts/{cohort_id}/invites",
+    "/admin/cohorts/{cohort_id}/invites/{invite_id}/revoke",
 ]
 
 
 @pytest.fixture
 def someone(app, new_api, make_learner):
-    """An anonymous learner with some progress, and the ids the learner pages of the admin use."""
+    """An anonymous learner with some progress, and the ids the learner pages of the admin use; and a cohort."""
+    cohorts.create_cohort(app.extensions["tracker.db"], app.extensions["tracker.content"].index, course="study-skills",
+                          name="Spring", starts_on="2027-01-04", time_zone="UTC", weekday="1", local_time="18:00")
     learner = make_learner()
     api = new_api()
     assert api.heartbeat(learner, MODULE, "memory-in-three-stages", 30).status_code == 204
@@ -38,16 +52,16 @@ def someone(app, new_api, make_learner):
     return learner, row_id
 
 
-def fill(path: str, app, row_id: int) -> str:
-    user_id = query_db(app, "SELECT MIN(id) FROM users")[0][0] or 1
-    return path.format(user_id=user_id, row_id=row_id)
+def fill(path: str, app, row_id: int, user_id: int | None = None) -> str:
+    user_id = user_id or query_db(app, "SELECT MIN(id) FROM users")[0][0] or 1
+    return path.format(user_id=user_id, row_id=row_id, cohort_id=query_db(app, "SELECT MIN(id) FROM cohorts")[0][0])
 
 
 def test_every_admin_route_is_in_the_access_checks(app):
     routes = {
         re.sub(r"<[^>]+>", "*", rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")
     }
-    checked = {re.sub(r"\{\w+\}", "*", page.replace(MODULE, "*")) for page in ADMIN_PAGES}
+    checked = {re.sub(r"\{\w+\}", "*", page.replace(MODULE, "*")) for page in ADMIN_PAGES + ADMIN_FORMS}
     assert routes == checked
 
 
@@ -132,7 +146,7 @@ def test_admin_pages_never_show_password_hashes_or_tokens(admin, app, browser_li
     learner, row_id = someone
     hashes = [row[0] for row in query_db(app, "SELECT password_hash FROM users")]
     admin_id = query_db(app, "SELECT id FROM users")[0][0]
-    paths = [page.format(user_id=admin_id, row_id=row_id) for page in ADMIN_PAGES]
+    paths = [fill(page, app, row_id, admin_id) for page in ADMIN_PAGES]
     for path in paths:
         body = admin.get(path).get_data(as_text=True)
         for secret in hashes:

@@ -1,8 +1,10 @@
-"""Authorisation matrix: every route, tried as a visitor, learner A, learner B and an admin.
+"""Authorisation matrix: every route, tried as a visitor, learner A, learner B, two facilitators and an admin.
 
 Learner B is both an account and, separately, an anonymous learner known by a token. A can never
 read or write B's progress or chats, whether through the API, the pages or the exports; no
 identity's request changes anyone else's rows; admin pages never show a full token or a password hash.
+Facilitator 1 facilitates the group A is in, facilitator 2 the group B is in: a facilitator gets
+403 on every admin page and export, and never sees a learner outside their own group.
 Rows are read through the test's own database connection, never through the app's session.
 """
 import csv
@@ -11,19 +13,25 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, Account, OwnContextClient, create_admin
+from support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, Account, OwnContextClient, create_admin, run_cli
+from support.cohorts import group_id, invite_path, join, make_cohort, make_facilitator, make_group, place
 from support.csrf import csrf_token
 from support.database import query_db
+from tracker import cohorts
+from tracker.cohorts.access import Viewer
 from tracker.db import db
 from tracker.learn.render import duration
-from tracker.models import ChatMessage, ChatSession, QuestionAnswer, User, UserContentProgress
+from tracker.learner import Learner
+from tracker.models import (
+    ChatMessage, ChatSession, DailyModuleTime, GroupFacilitator, GroupMembership, QuestionAnswer, User, UserContentProgress,
+)
 
 MODULE, COURSE = "how-memory-works", "study-skills"
 LENS = "memory-in-three-stages"  # an article every learner spends time on and completes
@@ -34,10 +42,14 @@ FROM_OUR_PAGES = {"Sec-Fetch-Site": "same-origin"}  # what a browser sends with 
 A_EMAIL, A_NAME, A_MARKER = "ann.a2d4b@example.org", "Ann Alpha-2d4b", "A-OWN-2d4b"
 B_EMAIL, B_NAME, B_MARKER = "bea.b7f3a@example.org", "Bea Bravo-7f3a", "B-SECRET-7f3a"
 B_ANONYMOUS_MARKER = "B-ANON-SECRET-c91e"
+F1_EMAIL, F1_NAME, F1_MARKER = "fay.f1e8c@example.org", "Fay Facilitator-1e8c", "F1-OWN-1e8c"
+F2_EMAIL, F2_NAME, F2_MARKER = "gus.f2d5a@example.org", "Gus Facilitator-2d5a", "F2-OWN-2d5a"
+FACILITATOR_PASSWORD = "facilitator password 1"
 
 progress, sessions, messages, answers, users = (
     UserContentProgress.__table__, ChatSession.__table__, ChatMessage.__table__, QuestionAnswer.__table__, User.__table__
 )
+memberships, facilitators, ledger = GroupMembership.__table__, GroupFacilitator.__table__, DailyModuleTime.__table__
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,10 @@ class Expect:
 
     status: int
     says: str = ""  # in the body: a refusal must name its reason, so that CSRF or a 404 cannot pass for it
-    goes_to: str = ""  # the path a redirect leads to
+    goes_to: str = ""  # the path a redirect leads to; "{g1_id}" and the like are filled in from the world
+
+    def filled(self, ids: dict) -> "Expect":
+        return replace(self, goes_to=self.goes_to.format(**ids))
 
 
 OK, NO_CONTENT = Expect(200), Expect(204)
@@ -71,14 +86,38 @@ class Route:
     data: dict | None = None  # "{lens_id}" and the like are filled in from the world
     form_page: str = "/login"  # where the CSRF token comes from
     shows: Callable | None = None  # asserts the answer holds the caller's own data, exactly or by its marker
+    facilitator: Expect | None = None  # a logged-in facilitator; the same as `account` unless given
+    person: tuple = ()  # (name, Expect) for a person whose answer differs from their kind's: a facilitator of another group
 
     @property
     def key(self) -> str:
         return f"{self.endpoint} {self.method}"
 
+    def expected(self, who: "Person") -> Expect:
+        if who.name in dict(self.person):
+            return dict(self.person)[who.name]
+        return (self.facilitator or self.account) if who.kind == "facilitator" else getattr(self, who.kind)
+
 
 def admin_page(endpoint: str, path: str) -> Route:
     return Route(endpoint, "GET", path, visitor=LOGIN_FIRST, token=LOGIN_FIRST, account=ADMINS_ONLY, admin=OK)
+
+
+def admin_form(endpoint: str, path: str, data: dict, answer: Expect) -> Route:
+    """An admin page's form: the admin's request succeeds, and touches nobody's rows but the admin's own."""
+    return Route(
+        endpoint, "POST", path, visitor=LOGIN_FIRST, token=LOGIN_FIRST, account=ADMINS_ONLY, admin=answer, call="form", data=data,
+    )
+
+
+STAFF_ONLY = Expect(403, "These pages are for facilitators and admins.")
+
+
+def facilitate_page(endpoint: str, path: str, other_facilitator: str | None = None) -> Route:
+    """A facilitator page: admins and the group's facilitator see it, the other group's facilitator is refused."""
+    refused = ((other_facilitator, Expect(403, "You do not facilitate this group.")),) if other_facilitator else ()
+    return Route(endpoint, "GET", path, visitor=LOGIN_FIRST, token=LOGIN_FIRST, account=STAFF_ONLY, admin=OK,
+                 facilitator=OK, person=refused)
 
 
 def for_everyone(endpoint: str, method: str, path: str, answer: Expect = OK, **how) -> Route:
@@ -132,6 +171,25 @@ ROUTES = [
     admin_page("admin.export_modules", "/admin/exports/modules.csv"),
     admin_page("admin.export_learners", "/admin/exports/learners.csv"),
     admin_page("admin.export_xapi", "/admin/exports/xapi.jsonl"),
+    admin_page("admin.cohorts_list", "/admin/cohorts"),
+    admin_page("admin.cohort", "/admin/cohorts/{cohort_id}"),  # lists A's and B's groups, with their emails
+    admin_form("admin.create_cohort", "/admin/cohorts", {
+        "course": COURSE, "name": "Made in the matrix", "starts_on": "2027-05-03", "time_zone": "UTC", "weekday": "0",
+        "local_time": "10:00",
+    }, Expect(303)),
+    admin_form("admin.create_group", "/admin/cohorts/{cohort_id}/groups", {"name": "Made in the matrix"},
+               Expect(303, goes_to="/admin/cohorts/{cohort_id}")),
+    # The admin places, imports and promotes only themselves, so that no one else's rows change.
+    admin_form("admin.place_learner", "/admin/cohorts/{other_cohort_id}/members", {"email": ADMIN_EMAIL, "group_id": "{g3_id}"},
+               Expect(303, goes_to="/admin/cohorts/{other_cohort_id}")),
+    admin_form("admin.import_members", "/admin/cohorts/{other_cohort_id}/import", {"text": f"email,group\n{ADMIN_EMAIL},Open group"},
+               Expect(303, goes_to="/admin/cohorts/{other_cohort_id}")),
+    admin_form("admin.add_facilitator", "/admin/cohorts/{other_cohort_id}/facilitators", {"email": ADMIN_EMAIL, "group_id": "{g3_id}"},
+               Expect(303, goes_to="/admin/cohorts/{other_cohort_id}")),
+    admin_form("admin.create_invite", "/admin/cohorts/{cohort_id}/invites", {"group_id": "{g1_id}", "expires_in_days": "7"},
+               Expect(200, "Invite link created")),
+    admin_form("admin.revoke_invite", "/admin/cohorts/{cohort_id}/invites/{spare_invite_id}/revoke", {},
+               Expect(303, goes_to="/admin/cohorts/{cohort_id}")),
     for_everyone("api.openapi_document", "GET", "/api/openapi.json"),
     learner_api("api.module_progress", "GET", f"/api/modules/{MODULE}/progress", shows=own_module_time),
     learner_api(
@@ -184,10 +242,35 @@ ROUTES = [
         visitor=NOTHING_TO_ANSWER, token=OK, account=OK, admin=NOTHING_TO_ANSWER, call="stream", form_page=CHAT_PAGE,
     ),
     for_everyone("learn.me", "GET", "/me", shows=own_report),
+    # The invite of a group in a cohort no one is in yet: every account may join it, and each one's
+    # request changes only their own rows; visitors are sent back to the invite, to log in first.
+    for_everyone("learn.invite", "GET", "/join/{g3_invite}"),
+    Route(
+        "learn.join_group", "POST", "/join/{g3_invite}", visitor=Expect(303, goes_to="/join/{g3_invite}"),
+        token=Expect(303, goes_to="/join/{g3_invite}"), account=Expect(303, goes_to=f"/courses/{COURSE}"),
+        admin=Expect(303, goes_to=f"/courses/{COURSE}"), call="form",
+    ),
+    # A leaves group 1, which A is in; for everyone else it is a group they are not in.
+    for_everyone("learn.leave_group", "POST", "/me/groups/{g1_id}/leave", Expect(303, goes_to="/me"), call="form", form_page="/me/delete"),
     for_everyone("learn.export_json", "GET", "/me/export.json", shows=own_export),
     for_everyone("learn.export_csv", "GET", "/me/export.csv", shows=own_progress_csv),
     for_everyone("learn.confirm_delete", "GET", "/me/delete"),
     for_everyone("learn.delete", "POST", "/me/delete", Expect(303, goes_to="/me"), call="form", form_page="/me/delete"),
+    # Each account turns its own nudges off; visitors and anonymous learners have no setting and are sent back.
+    for_everyone("learn.set_nudges", "POST", "/me/nudges", Expect(303, goes_to="/me"), call="form", form_page="/me/delete",
+                 data={"nudges": "off"}),
+    # An unsubscribe link needs no login: whoever holds a signed one may use it (tests/test_nudges.py). One the app
+    # did not sign is refused to everyone alike, and the one-click POST needs no CSRF token to be refused for that reason.
+    for_everyone("learn.unsubscribe", "GET", "/nudges/unsubscribe/not-a-signed-token", Expect(400, "This unsubscribe link is not valid")),
+    for_everyone("learn.one_click_unsubscribe", "POST", "/nudges/unsubscribe/not-a-signed-token",
+                 Expect(400, "This unsubscribe link is not valid")),
+    # The facilitator's pages: group 1 is facilitator 1's (A is in it), group 2 facilitator 2's (B is in it).
+    facilitate_page("facilitate.my_groups", "/facilitate/"),
+    facilitate_page("facilitate.group", "/facilitate/groups/{g1_id}", other_facilitator="facilitator 2"),
+    facilitate_page("facilitate.group_csv", "/facilitate/groups/{g1_id}/members.csv", other_facilitator="facilitator 2"),
+    facilitate_page("facilitate.member", "/facilitate/groups/{g2_id}/members/{b_user_id}", other_facilitator="facilitator 1"),
+    Route("facilitate.cohort", "GET", "/facilitate/cohorts/{cohort_id}", visitor=LOGIN_FIRST, token=LOGIN_FIRST,
+          account=STAFF_ONLY, admin=OK, facilitator=Expect(403, "Comparing the groups of a cohort is for admins.")),
     # The demo content plays no media file of its own, so there is none for anyone to fetch.
     for_everyone("media.file", "GET", "/media/lenses/memory-in-three-stages.md",
                  Expect(404, "No lens plays or shows a file called")),
@@ -207,12 +290,13 @@ class Person:
     """One identity: its own browser, the rows it owns, and what nobody else may see."""
 
     name: str
-    kind: str  # "visitor", "token", "account" or "admin": the matrix column that applies
+    kind: str  # "visitor", "token", "account", "facilitator" or "admin": the matrix column that applies
     client: OwnContextClient
     owner: dict | None = None  # {"user_id": ...} or {"anonymous_token": ...}; the visitor owns nothing yet
     private: tuple = ()  # only the owner, and an admin on admin pages, may see these
     credentials: tuple = ()  # only the owner may ever see these
     marker: str = ""  # text in the person's own chat messages
+    members: tuple = ()  # a facilitator's: the people in their group, whom facilitator pages may show them
 
 
 class World:
@@ -249,9 +333,16 @@ class World:
                     select(messages).where(messages.c.session_id.in_(owned_sessions)).order_by(messages.c.id)
                 ),
                 "question answers": conn.execute(select(answers).where(answers.c[column] == value).order_by(answers.c.id)),
+                "ledger days": conn.execute(select(ledger).where(ledger.c[column] == value).order_by(ledger.c.id)),
             }
             if column == "user_id":
                 found["account"] = conn.execute(select(users).where(users.c.id == value))
+                found["group memberships"] = conn.execute(
+                    select(memberships).where(memberships.c.user_id == value).order_by(memberships.c.id)
+                )
+                found["groups facilitated"] = conn.execute(
+                    select(facilitators).where(facilitators.c.user_id == value).order_by(facilitators.c.id)
+                )
             return {name: [dict(row) for row in result.mappings()] for name, result in found.items()}
 
     def chat(self, person: Person) -> list[tuple]:
@@ -282,13 +373,19 @@ def check(response, expected: Expect, who: str, route: Route) -> str:
     return body
 
 
+def may_see_private(who: Person, other: Person, route: Route) -> bool:
+    """Staff pages show staff learners' private data: an admin's everyone's, a facilitator's only their members'."""
+    if who.kind == "admin":
+        return route.endpoint.startswith(("admin.", "facilitate."))
+    return who.kind == "facilitator" and route.endpoint.startswith("facilitate.") and other.name in who.members
+
+
 def assert_shows_nothing_of_others(world: World, who: Person, route: Route, body: str) -> None:
     """No one else's chat, email, name or token, and no password hash, in what `who` got back."""
-    admin_page_for_admin = who.kind == "admin" and route.endpoint.startswith("admin.")
     for other in world.owners():
         if other is who:
             continue
-        hidden = other.credentials if admin_page_for_admin else other.private + other.credentials
+        hidden = other.credentials if may_see_private(who, other, route) else other.private + other.credentials
         for secret in hidden:
             assert secret not in body, f"{route.key} shows {who.name} {secret!r} of {other.name}"
     for secret in world.password_hashes():
@@ -322,22 +419,27 @@ def quick_password_hashes(monkeypatch):
 
 @pytest.fixture
 def world(app, demo) -> World:
-    """A visitor, learner A, learner B, B's anonymous self and an admin; each learner with progress and chats."""
+    """A visitor, learners A and B, B's anonymous self, two facilitators and an admin; each learner with progress and chats.
+
+    In the cohort, A is in group 1, which facilitator 1 facilitates, and B in group 2, facilitator 2's.
+    A second cohort has an open group that no one is in yet, with an invite link for the matrix.
+    """
     module = demo.modules_by_slug[MODULE]
     section = next(s for s in module.sections if s.lens.name == LENS)
     ids = {"lens_id": str(section.lens.id), "lo_id": str(section.outcome.id), "module_id": str(module.id)}
 
     create_admin(app)
-    admin = OwnContextClient(app)
-    login = {"csrf_token": csrf_token(admin), "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-    assert admin.post("/login", data=login).status_code == 303
+    admin = log_in(app, ADMIN_EMAIL, ADMIN_PASSWORD)
     a, b = Account(app, A_EMAIL, A_NAME).client, Account(app, B_EMAIL, B_NAME).client
+    f1, f2 = (facilitator(app, email, name) for email, name in ((F1_EMAIL, F1_NAME), (F2_EMAIL, F2_NAME)))
     b_token = str(uuid.uuid4())
     b_anonymous = OwnContextClient(app)
     b_anonymous.client.set_cookie("tracker_anon", b_token)  # a browser that has learned anonymously before
 
-    for client, seconds, marker in ((a, 41, A_MARKER), (b, 97, B_MARKER), (b_anonymous, 83, B_ANONYMOUS_MARKER)):
+    learners = ((a, 41, A_MARKER), (b, 97, B_MARKER), (b_anonymous, 83, B_ANONYMOUS_MARKER), (f1, 29, F1_MARKER), (f2, 31, F2_MARKER))
+    for client, seconds, marker in learners:
         learn_a_little(client, ids, seconds, marker)
+    ids.update(cohorts_of_the_world(app, admin, a))
 
     with app.app_context(), db.engine.connect() as conn:
         ids["b_anonymous_row_id"] = conn.execute(
@@ -353,7 +455,41 @@ def world(app, demo) -> World:
             (B_ANONYMOUS_MARKER,), (b_token, b_token.replace("-", "")), B_ANONYMOUS_MARKER,
         ),
         Person("learner B", "account", b, {"user_id": ids["b_user_id"]}, (B_MARKER, B_EMAIL, B_NAME), marker=B_MARKER),
+        Person("facilitator 1", "facilitator", f1, {"user_id": user_id(app, F1_EMAIL)}, (F1_MARKER, F1_EMAIL, F1_NAME),
+               marker=F1_MARKER, members=("learner A",)),
+        Person("facilitator 2", "facilitator", f2, {"user_id": user_id(app, F2_EMAIL)}, (F2_MARKER, F2_EMAIL, F2_NAME),
+               marker=F2_MARKER, members=("learner B",)),
     ])
+
+
+def log_in(app, email: str, password: str) -> OwnContextClient:
+    browser = OwnContextClient(app)
+    login = {"csrf_token": csrf_token(browser), "email": email, "password": password}
+    assert browser.post("/login", data=login).status_code == 303
+    return browser
+
+
+def facilitator(app, email: str, name: str) -> OwnContextClient:
+    """An account made with `flask tracker create-facilitator`, logged in in a browser of its own."""
+    run_cli(app, "create-facilitator", email, "--name", name, input=FACILITATOR_PASSWORD + "\n")
+    return log_in(app, email, FACILITATOR_PASSWORD)
+
+
+def cohorts_of_the_world(app, admin: OwnContextClient, a: OwnContextClient) -> dict:
+    """The cohort of groups 1 (A, facilitator 1) and 2 (B, facilitator 2), and another with an open group; their ids."""
+    cohort_id = make_cohort(admin, "Matrix cohort")
+    g1, g2 = make_group(app, admin, cohort_id, "Group one"), make_group(app, admin, cohort_id, "Group two")
+    assert join(a, invite_path(admin, cohort_id, g1)).status_code == 303
+    assert place(admin, cohort_id, B_EMAIL, g2).status_code == 303
+    for email, group in ((F1_EMAIL, g1), (F2_EMAIL, g2)):
+        assert make_facilitator(admin, cohort_id, email, group).status_code == 303
+    other_cohort_id = make_cohort(admin, "Matrix cohort, later")
+    g3 = make_group(app, admin, other_cohort_id, "Open group")
+    g3_invite = invite_path(admin, other_cohort_id, g3).removeprefix("/join/")
+    [(spare_invite_id,)] = query_db(app, "SELECT MAX(id) FROM group_invites WHERE group_id = :g", g=g1)
+    assert group_id(app, cohort_id, "Group one") == g1
+    return {"cohort_id": cohort_id, "other_cohort_id": other_cohort_id, "g1_id": g1, "g2_id": g2, "g3_id": g3,
+            "g3_invite": g3_invite, "spare_invite_id": spare_invite_id}
 
 
 def test_every_route_and_method_has_a_row_in_the_matrix(app):
@@ -372,7 +508,7 @@ def test_every_identity_gets_its_answer_and_changes_only_its_own_rows(world, rou
     for who in world.people.values():
         others = [other for other in world.owners() if other is not who]
         before = {other.name: world.rows(other) for other in others}
-        body = check(world.call(who, route), getattr(route, who.kind), who.name, route)
+        body = check(world.call(who, route), route.expected(who).filled(world.ids), who.name, route)
         assert_shows_nothing_of_others(world, who, route, body)
         if route.shows and who.owner:
             route.shows(world, who, body)
@@ -407,7 +543,7 @@ def test_learner_a_can_never_read_or_write_learner_bs_progress_or_chats(world, c
         key=lambda route: route.endpoint == "learn.delete",
     )
     for route in learner_routes:
-        body = check(world.call(a, route, headers, query, fields), route.account, f"A with B via {channel}", route)
+        body = check(world.call(a, route, headers, query, fields), route.expected(a).filled(world.ids), f"A with B via {channel}", route)
         assert_shows_nothing_of_others(world, a, route, body)
         if route.shows:
             route.shows(world, a, body)
@@ -420,12 +556,14 @@ def test_deleting_my_data_deletes_all_of_mine_and_nothing_of_anyone_elses(world)
     a = world.people["learner A"]
     others = {person.name: world.rows(person) for person in world.owners() if person is not a}
     mine = world.rows(a)
-    count = len(mine["progress"]) + len(mine["chat messages"])
+    assert mine["group memberships"], "A is in a group, and leaves it with the rest"
+    count = sum(len(mine[kind]) for kind in ("progress", "chat messages", "ledger days", "group memberships"))
     response = a.client.post("/me/delete", data={"csrf_token": csrf_token(a.client, "/me/delete")})
     assert response.status_code == 303
     assert f"Deleted your progress ({count} records)." in a.client.get("/me").get_data(as_text=True)
     assert world.rows(a) | {"account": mine["account"]} == {
-        "progress": [], "chat sessions": [], "chat messages": [], "question answers": [], "account": mine["account"]
+        "progress": [], "chat sessions": [], "chat messages": [], "question answers": [], "ledger days": [],
+        "account": mine["account"], "group memberships": [], "groups facilitated": [],
     }
     assert {person.name: world.rows(person) for person in world.owners() if person is not a} == others
 
@@ -446,9 +584,67 @@ def test_admin_reads_bs_pages_and_exports_but_never_a_full_token_or_password_has
 
     searched = f"/admin/learners?q={token[:8]}"  # an admin may search by a token's first characters
     assert f"Anonymous · {token[:8]}" in admin.client.get(searched).get_data(as_text=True)
-    for path in [route.path.format(**world.ids) for route in ROUTES if route.endpoint.startswith("admin.")] + [searched]:
+    admin_pages = [route.path.format(**world.ids) for route in ROUTES if route.endpoint.startswith("admin.") and route.method == "GET"]
+    for path in admin_pages + [searched]:
         body = admin.client.get(path).get_data(as_text=True)
         assert token not in body and token.replace("-", "") not in body, path
         assert token[:9] not in body.replace(f"Anonymous · {token[:8]}", ""), path
         for secret in world.password_hashes():
             assert secret not in body and secret.split("$")[-1] not in body, path
+
+
+def test_a_facilitator_may_see_the_learners_of_their_group_and_no_one_else(world):
+    """The one place that decides (tracker/cohorts/access.py), asked about everyone in the world."""
+    services = world.app.extensions["tracker.db"]
+    learner_of = {person.name: Learner(**person.owner) for person in world.owners()}
+    with world.app.app_context():
+        viewer_of = {person.name: viewer(world, person) for person in world.owners()}
+    expected = {
+        "facilitator 1": {"learner A", "facilitator 1"},
+        "facilitator 2": {"learner B", "facilitator 2"},
+        "learner A": {"learner A"},
+        "learner B": {"learner B"},
+        "learner B anonymously": {"learner B anonymously"},
+        "admin": set(learner_of),
+    }
+    for name, sees in expected.items():
+        seen = {other for other, learner in learner_of.items() if cohorts.access.may_see_learner(services, viewer_of[name], learner)}
+        assert seen == sees, name
+    g1, g2 = world.ids["g1_id"], world.ids["g2_id"]
+    assert [cohorts.access.may_see_group(services, viewer_of["facilitator 1"], g) for g in (g1, g2)] == [True, False]
+    assert [cohorts.access.may_see_group(services, viewer_of["facilitator 2"], g) for g in (g1, g2)] == [False, True]
+    assert not any(cohorts.access.may_see_group(services, viewer_of["learner A"], g) for g in (g1, g2)), "a member is no facilitator"
+    assert all(cohorts.access.may_see_group(services, viewer_of["admin"], g) for g in (g1, g2))
+
+
+def test_a_search_filtered_by_what_a_facilitator_may_see_finds_only_their_members(world):
+    """visible_learner_ids, the filter every list, search and export of learners applies."""
+    with world.app.app_context(), db.engine.connect() as conn:
+        def found(name: str):
+            visible = cohorts.access.visible_learner_ids(viewer(world, world.people[name]))
+            query = select(users.c.email) if visible is None else select(users.c.email).where(users.c.id.in_(visible))
+            return set(conn.execute(query).scalars())
+
+        assert found("facilitator 1") == {A_EMAIL}
+        assert found("facilitator 2") == {B_EMAIL}
+        assert found("learner A") == set() and found("learner B") == set()
+        assert found("admin") == {A_EMAIL, B_EMAIL, F1_EMAIL, F2_EMAIL, ADMIN_EMAIL}
+
+
+def test_without_the_facilitator_role_being_listed_as_a_groups_facilitator_grants_nothing(world):
+    with world.app.app_context(), db.engine.begin() as conn:
+        conn.execute(users.update().where(users.c.email == F1_EMAIL).values(is_facilitator=False))
+    services, f1 = world.app.extensions["tracker.db"], world.people["facilitator 1"]
+    with world.app.app_context():
+        former = viewer(world, f1)
+    assert not cohorts.access.may_see_learner(services, former, Learner(**world.people["learner A"].owner))
+    assert not cohorts.access.may_see_group(services, former, world.ids["g1_id"])
+
+
+def viewer(world: World, person: Person) -> Viewer:
+    """The Viewer of a person as the app makes it from the logged-in user (a token's: from the token)."""
+    if "anonymous_token" in person.owner:
+        return Viewer.of(None, person.owner["anonymous_token"])
+    with db.engine.connect() as conn:
+        account = conn.execute(select(users).where(users.c.id == person.owner["user_id"])).one()
+    return Viewer.of(type("LoggedIn", (), {"is_authenticated": True, **account._mapping})())

@@ -42,3 +42,35 @@ def test_the_tutor_is_offline_unless_a_model_is_named(tmp_path):
 def test_a_tutor_url_without_a_model_stops_the_app(tmp_path):
     with pytest.raises(ConfigError, match="TRACKER_LLM_MODEL"):
         load_settings(str(tmp_path), {"TRACKER_LLM_BASE_URL": "http://localhost:11434/v1"})
+
+
+def test_nudges_go_out_three_days_before_a_meeting_and_mail_is_unset_by_default(tmp_path):
+    settings = load_settings(str(tmp_path), environ={})
+    assert settings["TRACKER_NUDGE_DAYS_BEFORE"] == 3
+    assert (settings["TRACKER_SMTP_HOST"], settings["TRACKER_SMTP_PORT"], settings["TRACKER_SMTP_STARTTLS"]) == ("", 25, 0)
+    assert (settings["TRACKER_BASE_URL"], settings["TRACKER_MAIL_FROM"]) == ("", "")
+    mail = {
+        "TRACKER_BASE_URL": "https://tracker.example.org/", "TRACKER_SMTP_HOST": "smtp.example.org", "TRACKER_SMTP_PORT": "587",
+        "TRACKER_SMTP_STARTTLS": "1", "TRACKER_SMTP_USERNAME": "tracker", "TRACKER_SMTP_PASSWORD": "secret",
+        "TRACKER_MAIL_FROM": "tracker <tracker@example.org>", "TRACKER_NUDGE_DAYS_BEFORE": "2",
+    }
+    settings = load_settings(str(tmp_path), mail)
+    assert (settings["TRACKER_SMTP_PORT"], settings["TRACKER_SMTP_STARTTLS"], settings["TRACKER_NUDGE_DAYS_BEFORE"]) == (587, 1, 2)
+
+
+@pytest.mark.parametrize("environ, named", [
+    ({"TRACKER_NUDGE_DAYS_BEFORE": "0"}, "TRACKER_NUDGE_DAYS_BEFORE"),
+    ({"TRACKER_NUDGE_DAYS_BEFORE": "soon"}, "TRACKER_NUDGE_DAYS_BEFORE"),
+    ({"TRACKER_SMTP_PORT": "0"}, "TRACKER_SMTP_PORT"),
+    ({"TRACKER_SMTP_PORT": "70000"}, "TRACKER_SMTP_PORT"),
+    ({"TRACKER_SMTP_STARTTLS": "yes"}, "TRACKER_SMTP_STARTTLS"),
+    ({"TRACKER_SMTP_STARTTLS": "2"}, "TRACKER_SMTP_STARTTLS"),
+    ({"TRACKER_SMTP_USERNAME": "tracker"}, "TRACKER_SMTP_PASSWORD"),
+    ({"TRACKER_BASE_URL": "tracker.example.org"}, "TRACKER_BASE_URL"),
+    ({"TRACKER_BASE_URL": "ftp://tracker.example.org/"}, "TRACKER_BASE_URL"),
+    ({"TRACKER_BASE_URL": "https://tracker.example.org/?x=1"}, "TRACKER_BASE_URL"),
+    ({"TRACKER_MAIL_FROM": "tracker"}, "TRACKER_MAIL_FROM"),
+])
+def test_bad_nudge_and_mail_settings_stop_the_app_with_the_name(tmp_path, environ, named):
+    with pytest.raises(ConfigError, match=named):
+        load_settings(str(tmp_path), environ)

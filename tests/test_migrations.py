@@ -69,3 +69,49 @@ def test_the_question_answers_migration_upgrades_downgrades_and_upgrades_again(u
             with db.engine.connect() as conn:
                 differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
         assert differences == []
+
+
+def test_the_cohorts_migration_upgrades_and_downgrades_without_touching_accounts_or_their_progress(unmigrated_url):
+    """0007 adds a column to users and takes it away again in place: rebuilding users would cascade to progress."""
+    with running_app({"SQLALCHEMY_DATABASE_URI": unmigrated_url, "TRACKER_CONTENT_CHECK_S": 0}, empty=False) as app:
+        with app.app_context():
+            flask_migrate.upgrade(revision="0006")
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO users (email, password_hash) VALUES ('ada@example.org', 'x')"))
+                conn.execute(text(
+                    "INSERT INTO user_content_progress (user_id, content_id, content_type, started_at)"
+                    " SELECT id, :content, 'lens', CURRENT_TIMESTAMP FROM users"
+                ), {"content": "00000000-0000-0000-0000-000000000001" if db.engine.dialect.name == "postgresql"
+                    else bytes(15) + b"\x01"})
+            before = tables_and_indexes(app)
+            flask_migrate.upgrade(revision="0007")
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SELECT COUNT(*) FROM user_content_progress")).scalar_one() == 1
+        after = tables_and_indexes(app)
+        assert {"cohorts", "cohort_meetings", "cohort_groups", "group_memberships", "group_facilitators", "group_invites"} <= set(after)
+        assert "ix_group_memberships_group_id" in after["group_memberships"]
+        with app.app_context():
+            flask_migrate.downgrade(revision="0006")
+            with db.engine.connect() as conn:
+                kept = conn.execute(text("SELECT COUNT(*) FROM user_content_progress")).scalar_one()
+        assert tables_and_indexes(app) == before and kept == 1
+
+
+def test_the_nudges_migration_upgrades_downgrades_and_upgrades_again(unmigrated_url):
+    with running_app({"SQLALCHEMY_DATABASE_URI": unmigrated_url, "TRACKER_CONTENT_CHECK_S": 0}, empty=False) as app:
+        with app.app_context():
+            flask_migrate.upgrade(revision="0007")
+        before = tables_and_indexes(app)
+        with app.app_context():
+            flask_migrate.upgrade(revision="0008")
+            columns = {column["name"] for column in inspect(db.engine).get_columns("users")}
+        assert "ix_sent_nudges_group_meeting" in tables_and_indexes(app)["sent_nudges"] and "nudges_enabled" in columns
+        with app.app_context():
+            flask_migrate.downgrade(revision="0007")
+            columns = {column["name"] for column in inspect(db.engine).get_columns("users")}
+        assert tables_and_indexes(app) == before and "nudges_enabled" not in columns
+        with app.app_context():
+            flask_migrate.upgrade()
+            with db.engine.connect() as conn:
+                differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert differences == []

@@ -9,7 +9,7 @@ import pytest
 
 from support.content import replace
 from support.database import progress_rows_of
-from support.learners import Learner, ProgressApi
+from support.learners import ProgressApi
 from support.app import app_settings, running_app
 from tracker.chat import tutor_material
 

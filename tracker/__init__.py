@@ -8,7 +8,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
-from tracker import admin, api, auth, cli, errors, learn, ops
+from tracker import admin, api, auth, cli, errors, facilitate, learn, ops
 from tracker.chat import make_tutor
 from tracker.config import load_settings
 from tracker.content import ContentStore
@@ -94,11 +94,15 @@ def register_blueprints(app: Flask) -> None:
     # The JSON API takes no CSRF token: API clients authenticate with a header, and browser
     # requests that ride on a cookie must come from our own origin (see tracker/api/__init__.py).
     csrf.exempt(api.bp)
+    # A mail program's one-click unsubscribe (RFC 8058) POSTs from outside any page of ours, so it
+    # cannot carry a CSRF token; the signed token in the address is what shows the request is meant.
+    csrf.exempt(learn.nudges.one_click_unsubscribe)
     app.register_blueprint(api.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(facilitate.bp)
     app.register_blueprint(ops.bp)
     errors.register_error_handlers(app)
     register_template_helpers(app)

@@ -1,4 +1,4 @@
-"""Accounts: sign-up, password checks, and making admins. No Flask here.
+"""Accounts: sign-up, password checks, and making admins and facilitators. No Flask here.
 
 Each function takes the app's Db and runs in a transaction of its own.
 """
@@ -72,8 +72,28 @@ def promote_to_admin(db: Db, email: str) -> bool:
 
 def create_admin(db: Db, email: str, password: str, display_name: str = "") -> int:
     """Create a new admin account and return its id."""
+    check_staff_account(email, password)
+    return create_user(db, email, password, display_name, is_admin=True)
+
+
+def check_staff_account(email: str, password: str) -> None:
     if "@" not in email or len(email) > 320:
         raise AdminError(f"not an email address: {email!r}")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AdminError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    return create_user(db, email, password, display_name, is_admin=True)
+
+
+def promote_to_facilitator(db: Db, email: str) -> bool:
+    """Give an existing account the facilitator role; return whether the account exists."""
+    statement = update(users).where(users.c.email == normalise_email(email)).values(is_facilitator=True)
+    with db.transaction() as conn:
+        return conn.execute(statement).rowcount == 1
+
+
+def create_facilitator(db: Db, email: str, password: str, display_name: str = "") -> int:
+    """Create a new account with the facilitator role and return its id."""
+    check_staff_account(email, password)
+    with db.transaction() as conn:
+        user_id = insert_user(conn, normalise_email(email), password, display_name, is_admin=False)
+        conn.execute(update(users).where(users.c.id == user_id).values(is_facilitator=True))
+        return user_id

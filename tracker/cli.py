@@ -1,6 +1,8 @@
 """`flask tracker ...` commands."""
 import sys
 import time
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
 from uuid import uuid4
 
 import click
@@ -8,9 +10,14 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker.accounts import AdminError, EmailTaken, create_admin as create, promote_to_admin
+from tracker.accounts import (
+    AdminError, EmailTaken, create_admin as create, create_facilitator as create_facilitator_account, promote_to_admin,
+    promote_to_facilitator,
+)
 from tracker.demo import refresh_statistics, seed_demo_load as seed_load
+from tracker import nudges
 from tracker.app_state import content_index, database
+from tracker.clock import utc_now
 from tracker.content import ContentError
 from tracker.content.formats import read_content
 from tracker.content.vault.fix_ids import add_missing_ids
@@ -108,6 +115,27 @@ def create_admin(email, name):
     click.echo(f"{'promoted' if promoted else 'created'} admin {email.strip().lower()}")
 
 
+@tracker_group.command("create-facilitator")
+@click.argument("email")
+@click.option("--name", default="", help="Display name for a new account.")
+def create_facilitator(email, name):
+    """Create a facilitator account, or give an existing account the facilitator role.
+
+    A new account's password is asked for, or read from the first line of stdin when it is not a
+    terminal. An admin then makes the facilitator one of a group's, on the cohort's admin page.
+    """
+    promoted = promote_to_facilitator(database(), email)
+    if not promoted:
+        password = read_password()
+        try:
+            create_facilitator_account(database(), email, password, display_name=name)
+        except AdminError as error:
+            raise click.ClickException(str(error)) from None
+        except EmailTaken:  # signed up in the meantime
+            promote_to_facilitator(database(), email)
+    click.echo(f"{'promoted' if promoted else 'created'} facilitator {email.strip().lower()}")
+
+
 def read_password() -> str:
     if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -122,5 +150,87 @@ def seed_demo_load(learners, seed):
     started = time.monotonic()
     totals = seed_load(database(), content_index(), learners, seed=seed)
     refresh_statistics(database())
+    cohort = totals["cohort"]
     click.echo(f"added {learners} learners ({totals['accounts']} accounts), {totals['rows']} progress rows"
+               f" and a cohort of {cohort['groups']} groups ({cohort['members']} learners, a facilitator each)"
                f" in {time.monotonic() - started:.1f} s")
+
+
+@tracker_group.command("nudges")
+@click.option("--dry-run", is_flag=True, help="Print the emails that are due (to, subject, first lines); send and record nothing.")
+@click.option("--now", "moment", metavar="ISO-8601", help="Act as if it were this moment, e.g. 2027-01-12T09:00+00:00 (tests and demos).")
+def nudge_before_meetings(dry_run, moment):
+    """Email each member who is behind for their group's next meeting what is still due, and each facilitator a summary.
+
+    Only meetings that start within TRACKER_NUDGE_DAYS_BEFORE days count, and each email goes out at
+    most once per meeting, so run this as often as you like (from cron or a systemd timer).
+    """
+    config = current_app.config
+    now = parse_moment(moment) if moment is not None else utc_now()
+    missing = [name for name in ("TRACKER_BASE_URL", *(() if dry_run else ("TRACKER_SMTP_HOST", "TRACKER_MAIL_FROM"))) if not config[name]]
+    if missing:
+        raise click.ClickException(f"{' and '.join(missing)} must be set to send nudges: TRACKER_BASE_URL is the address learners open"
+                                   " tracker at (e.g. https://tracker.example.org/), which every link in the emails starts with;"
+                                   " TRACKER_SMTP_HOST and TRACKER_MAIL_FROM are the mail server and the sender")
+    composer = nudges.Composer(external_links(config["TRACKER_BASE_URL"]), config["TRACKER_MAIL_FROM"], config["SECRET_KEY"],
+                               config["TRACKER_CHAT_ALLOWANCE_S"])
+    planned = nudges.plan_nudges(database(), content_index(), now, config["TRACKER_NUDGE_DAYS_BEFORE"], composer)
+    if dry_run:
+        for nudge in planned:
+            echo_nudge(nudge)
+        click.echo(f"dry run: {counted(planned)} due; nothing was sent or recorded")
+        return
+    smtp = nudges.SmtpSettings.from_config(config)
+    try:
+        report = nudges.send_nudges(database(), planned, lambda: nudges.smtp_mailbox(smtp))
+    except nudges.MailUnavailable as error:
+        raise click.ClickException(f"{error}; nothing was sent or recorded, and the {counted(planned)} due will be tried on the next run") from None
+    except nudges.SendingStopped as stopped:
+        echo_refusals(stopped.report)
+        raise click.ClickException(
+            f"sent {counted(stopped.report.sent)}, then {stopped}. The nudge to {stopped.nudge.message['To']} may not have"
+            " arrived and will not be sent again (each goes out at most once); the others left will be tried on the next run"
+        ) from None
+    echo_refusals(report)
+    taken = f"; {len(report.taken)} taken by another run meanwhile" if report.taken else ""
+    click.echo(f"sent {counted(report.sent)}{taken}")
+    if report.refused:
+        sys.exit(1)
+
+
+def echo_refusals(report) -> None:
+    for _, reason in report.refused:
+        click.echo(f"not sent, tried again on the next run: {reason}", err=True)
+
+
+def parse_moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 moment such as 2027-01-12T09:00+00:00", param_hint="--now") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # a moment without an offset is UTC, as stored
+
+
+def external_links(base_url: str):
+    """link(endpoint, **values): an absolute URL under TRACKER_BASE_URL, which may have a path (tracker behind a proxy)."""
+    parts = urlsplit(base_url)
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
+    return lambda endpoint, **values: adapter.build(endpoint, values, force_external=True)
+
+
+DRY_RUN_LINES = 8
+
+
+def echo_nudge(nudge) -> None:
+    message = nudge.message
+    body = message.get_body(preferencelist=("plain",)).get_content().splitlines()
+    click.echo(f"To: {message['To']}\nSubject: {message['Subject']}")
+    for line in body[:DRY_RUN_LINES]:
+        click.echo(f"  {line}")
+    click.echo("  …\n" if len(body) > DRY_RUN_LINES else "")
+
+
+def counted(planned) -> str:
+    learners = sum(1 for nudge in planned if nudge.kind == nudges.LEARNER)
+    total = len(planned)
+    return f"{total} nudge{'' if total == 1 else 's'} ({learners} to learners, {total - learners} to facilitators)"

@@ -1,7 +1,9 @@
 """Settings read from the environment, each with a default that works on a laptop."""
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from limits import parse_many
 
@@ -31,6 +33,10 @@ INTEGER_SETTINGS = (
     ("TRACKER_DB_CLIENT_CHECK_MS", 1000, 0),
     ("TRACKER_PROXY_HOPS", 0, 0),
     ("TRACKER_SECURE_COOKIES", 1, 0),
+    # Nudges (tracker/nudges/): how many days before a meeting its reminders go out, and the mail server.
+    ("TRACKER_NUDGE_DAYS_BEFORE", 3, 1),
+    ("TRACKER_SMTP_PORT", 25, 1),
+    ("TRACKER_SMTP_STARTTLS", 0, 0),
 )
 
 # (environment variable, default) for every text setting; an empty value means the default.
@@ -43,6 +49,12 @@ STRING_SETTINGS = (
     ("TRACKER_LOG_FORMAT", "json"),
     # "tracker" (YAML front matter), "lens" (an Obsidian vault), or "auto": a vault is recognised by its folders.
     ("TRACKER_CONTENT_FORMAT", "auto"),
+    # The address learners open tracker at, e.g. https://tracker.example.org/: emails link to it.
+    ("TRACKER_BASE_URL", ""),
+    ("TRACKER_SMTP_HOST", ""),
+    ("TRACKER_SMTP_USERNAME", ""),
+    ("TRACKER_SMTP_PASSWORD", ""),
+    ("TRACKER_MAIL_FROM", ""),
 )
 
 
@@ -94,7 +106,24 @@ def load_settings(instance_path: str, environ=os.environ) -> dict:
         raise ConfigError(f"TRACKER_MAX_BACKLOG_S must be at most {MAX_BACKLOG_AGE_S} (a year), got {settings['TRACKER_MAX_BACKLOG_S']}")
     if settings["TRACKER_LLM_BASE_URL"] and not settings["TRACKER_LLM_MODEL"]:
         raise ConfigError("TRACKER_LLM_BASE_URL is set, so TRACKER_LLM_MODEL must name the model to use")
+    check_mail_settings(settings)
     return settings
+
+
+def check_mail_settings(settings: dict) -> None:
+    """Refuse mail settings that could only fail later, when `flask tracker nudges` runs from cron."""
+    if settings["TRACKER_SMTP_PORT"] > 65535:
+        raise ConfigError(f"TRACKER_SMTP_PORT must be a port number up to 65535, got {settings['TRACKER_SMTP_PORT']}")
+    if settings["TRACKER_SMTP_STARTTLS"] not in (0, 1):
+        raise ConfigError(f"TRACKER_SMTP_STARTTLS must be 0 or 1, got {settings['TRACKER_SMTP_STARTTLS']}")
+    if bool(settings["TRACKER_SMTP_USERNAME"]) != bool(settings["TRACKER_SMTP_PASSWORD"]):
+        raise ConfigError("TRACKER_SMTP_USERNAME and TRACKER_SMTP_PASSWORD go together: set both, or neither")
+    base_url = urlsplit(settings["TRACKER_BASE_URL"])
+    if settings["TRACKER_BASE_URL"] and (base_url.scheme not in ("http", "https") or not base_url.netloc or base_url.query or base_url.fragment):
+        raise ConfigError(f"TRACKER_BASE_URL must be an http:// or https:// address such as https://tracker.example.org/, got {settings['TRACKER_BASE_URL']!r}")
+    sender = parseaddr(settings["TRACKER_MAIL_FROM"])[1]
+    if settings["TRACKER_MAIL_FROM"] and "@" not in sender:
+        raise ConfigError(f"TRACKER_MAIL_FROM must be an email address such as 'tracker <tracker@example.org>', got {settings['TRACKER_MAIL_FROM']!r}")
 
 
 def database_url(url: str | None, instance_path: str) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUnavailable
 
-from tracker import answers, chat, progress
+from tracker import answers, chat, cohorts, nudges, progress
 from tracker.http.htmx import wants_fragment
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,26 @@ STATUS_BY_CHAT_ERROR = {
 STATUS_BY_ANSWER_ERROR = {
     answers.InvalidAnswer: 422,
     answers.UnknownQuestion: 404,
+}
+
+STATUS_BY_COHORT_ERROR = {
+    cohorts.InvalidInput: 422,
+    cohorts.UnknownAccount: 422,
+    cohorts.ImportRefused: 422,
+    cohorts.UnknownCohort: 404,
+    cohorts.UnknownGroup: 404,
+    cohorts.NameTaken: 409,
+    cohorts.InAnotherGroup: 409,
+    cohorts.NotAllowed: 403,
+    cohorts.UnknownInvite: 404,
+    cohorts.RevokedInvite: 410,  # the link existed and will never work again
+    cohorts.ExpiredInvite: 410,
+}
+
+STATUS_BY_NUDGE_ERROR = {
+    nudges.InvalidChoice: 422,
+    nudges.BadUnsubscribeLink: 400,  # not a link we signed: cut short by a mail program, or changed
+    nudges.UnknownAccount: 404,
 }
 
 # A database fault is an outage, not a bug: 503 with Retry-After, and nothing was written (the
@@ -90,6 +110,17 @@ def handle_answer_error(error: answers.AnswerError):
     return error_response(STATUS_BY_ANSWER_ERROR.get(type(error), 422), str(error))
 
 
+def handle_cohort_error(error: cohorts.CohortError):
+    status = STATUS_BY_COHORT_ERROR.get(type(error), 422)
+    if isinstance(error, cohorts.InviteProblem) and not request.path.startswith("/api/"):
+        return render_template("learn/invite_problem.html", problem=error, status=status), status
+    return error_response(status, str(error))
+
+
+def handle_nudge_error(error: nudges.NudgeError):
+    return error_response(STATUS_BY_NUDGE_ERROR.get(type(error), 422), str(error))
+
+
 def handle_database_error(error: Exception):
     """503 for an outage, raw driver errors included (the heartbeat runs on psycopg directly)."""
     fault = database_fault(error)
@@ -132,5 +163,7 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(progress.ProgressError, handle_progress_error)
     app.register_error_handler(chat.ChatError, handle_chat_error)
     app.register_error_handler(answers.AnswerError, handle_answer_error)
+    app.register_error_handler(cohorts.CohortError, handle_cohort_error)
+    app.register_error_handler(nudges.NudgeError, handle_nudge_error)
     for database_error in (DBAPIError, PoolTimeout, psycopg.Error, sqlite3.Error):
         app.register_error_handler(database_error, handle_database_error)

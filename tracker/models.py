@@ -1,6 +1,6 @@
 """Tables. Plain SQLAlchemy, so the progress service can use them without Flask."""
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     BigInteger,
@@ -8,11 +8,15 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
+    Time,
+    UniqueConstraint,
     Uuid,
     func,
     text,
@@ -49,6 +53,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(120), server_default="")
     is_admin: Mapped[bool] = mapped_column(server_default=text("false"))
+    # May be made a facilitator of cohort groups, and then sees those groups' learners (tracker/cohorts/access.py).
+    is_facilitator: Mapped[bool] = mapped_column(server_default=text("false"))
+    # Whether `flask tracker nudges` may email this learner before a meeting they are behind for (tracker/nudges/).
+    nudges_enabled: Mapped[bool] = mapped_column(server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     # Flask-Login's user interface, spelled out so this module needs no Flask import.
@@ -252,3 +260,142 @@ class QuestionAnswer(Base):
     text: Mapped[str] = mapped_column(Text)
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Cohorts: a course run for learners who start together and meet in small groups. The rules (who
+# may join, how meetings are scheduled, what is due by each) are in tracker/cohorts/.
+
+
+class Cohort(Base):
+    """One run of a course: a start date, and when its meetings are (a weekly rule, or dates in cohort_meetings)."""
+
+    __tablename__ = "cohorts"
+    __table_args__ = (
+        UniqueConstraint("course_slug", "name", name="uq_cohorts_course_name"),
+        CheckConstraint("weekly_weekday BETWEEN 0 AND 6", name="weekly_weekday_known"),
+        CheckConstraint("(weekly_weekday IS NULL) = (weekly_local_time IS NULL)", name="weekly_rule_whole"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_slug: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(120))
+    starts_on: Mapped[date] = mapped_column(Date)
+    # An IANA name: the weekly rule's clock, and the one meeting dates are entered and shown in.
+    time_zone: Mapped[str] = mapped_column(String(64), server_default="UTC")
+    weekly_weekday: Mapped[int | None] = mapped_column(SmallInteger)  # 0 is Monday, as date.weekday()
+    weekly_local_time: Mapped[time | None] = mapped_column(Time)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CohortMeeting(Base):
+    """When a cohort's meeting takes place, for a cohort with dates of its own rather than a weekly rule."""
+
+    __tablename__ = "cohort_meetings"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "meeting_number", name="uq_cohort_meetings_cohort_number"),
+        CheckConstraint("meeting_number >= 1", name="meeting_number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    meeting_number: Mapped[int] = mapped_column(Integer)  # the course's meeting of this number (1, 2, …)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CohortGroup(Base):
+    """A small group of a cohort's learners with its facilitators; it may meet in a weekly slot of its own."""
+
+    __tablename__ = "cohort_groups"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "name", name="uq_cohort_groups_cohort_name"),
+        # What group_memberships' (group_id, cohort_id) refers to: a membership's cohort is its group's.
+        UniqueConstraint("id", "cohort_id", name="uq_cohort_groups_id_cohort"),
+        CheckConstraint("weekly_weekday BETWEEN 0 AND 6", name="weekly_weekday_known"),
+        CheckConstraint(
+            "(weekly_weekday IS NULL) = (weekly_local_time IS NULL) AND (weekly_weekday IS NULL) = (time_zone IS NULL)",
+            name="weekly_slot_whole",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    weekly_weekday: Mapped[int | None] = mapped_column(SmallInteger)
+    weekly_local_time: Mapped[time | None] = mapped_column(Time)
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class GroupMembership(Base):
+    """A learner (an account) in a group. cohort_id repeats the group's, so that the unique
+    constraint keeps a learner to one group per cohort, and the key to cohort_groups keeps it true."""
+
+    __tablename__ = "group_memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "cohort_id", name="uq_group_memberships_one_group_per_cohort"),
+        ForeignKeyConstraint(
+            ["group_id", "cohort_id"], ["cohort_groups.id", "cohort_groups.cohort_id"], ondelete="CASCADE"
+        ),
+        Index("ix_group_memberships_group_id", "group_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer)
+    cohort_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GroupFacilitator(Base):
+    """An account that facilitates a group, and so may see its members' progress."""
+
+    __tablename__ = "group_facilitators"
+    __table_args__ = (
+        UniqueConstraint("group_id", "user_id", name="uq_group_facilitators_group_user"),
+        Index("ix_group_facilitators_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("cohort_groups.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GroupInvite(Base):
+    """A link that lets whoever opens it join a group. Only the token's SHA-256 is kept: the
+    database never holds a working link, so the link is shown once, when it is made."""
+
+    __tablename__ = "group_invites"
+    __table_args__ = (Index("ix_group_invites_group_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("cohort_groups.id", ondelete="CASCADE"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # hex
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # NULL: never
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SentNudge(Base):
+    """One nudge email for one meeting of a group: to a learner who is behind, or a facilitator's summary.
+
+    The row is claimed (inserted and committed) before the email goes out, and the unique
+    constraint is what keeps two runs of `flask tracker nudges`, even overlapping ones, from
+    sending the same email twice. sent_at stays NULL when the mail server never confirmed it.
+    """
+
+    __tablename__ = "sent_nudges"
+    __table_args__ = (
+        UniqueConstraint("user_id", "group_id", "meeting_number", "kind", name="uq_sent_nudges_once_per_meeting"),
+        CheckConstraint("kind IN ('learner', 'facilitator')", name="kind_known"),
+        Index("ix_sent_nudges_group_meeting", "group_id", "meeting_number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("cohort_groups.id", ondelete="CASCADE"))
+    meeting_number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -11,7 +11,6 @@ Timing is that of the browser time-truth tests: a heartbeat every 3 s, inactive 
 of 10 s; the rate limits are the operator's defaults. Screenshots go to tests/screenshots/:
 vault-lens.png (the lens as first opened) and vault-lens-completed.png (after chat and completion).
 """
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
 from tracker.app_state import content_index
+from tracker.cohorts import access
 
 from . import charts
 from .params import MAX_SEARCH
@@ -17,7 +18,7 @@ def require_admin():
     if not current_user.is_authenticated:
         target = request.full_path if request.query_string else request.path
         return redirect(url_for("auth.login", next=target))
-    if not current_user.is_admin:
+    if not access.may_administer(access.Viewer.of(current_user)):
         abort(403, "This page is for admins only.")
     return None
 
@@ -28,4 +29,4 @@ def admin_template_values():
     return {"admin_modules": content_index().modules, "charts": charts, "max_search_chars": MAX_SEARCH}
 
 
-from . import exports, routes, xapi  # noqa: E402,F401  (registers the routes on bp)
+from . import cohorts, exports, routes, xapi  # noqa: E402,F401  (registers the routes on bp)

@@ -12,8 +12,8 @@ import frontmatter
 import yaml
 
 from .model import (
-    AUDIO_FILE_TYPES, LENS_TYPES, VIDEO_FILE_TYPES, ArticleSegment, ChatSegment, ContentIndex, Course, Lens, LensRef, Module,
-    ModuleRef, Outcome, VideoSegment,
+    AUDIO_FILE_TYPES, LENS_TYPES, VIDEO_FILE_TYPES, ArticleSegment, ChatSegment, ContentIndex, Course, Lens, LensRef, Meeting,
+    Module, ModuleRef, Outcome, VideoSegment,
 )
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -257,8 +257,14 @@ def read_course(root: Path, path: Path, modules_by_slug: dict[str, Module]) -> C
     fields.only("slug", "title", "modules")
     slug = fields.text("slug", required=False, default=path.stem)
     check_name(where, "slug", slug)
-    refs = []
+    refs, meetings = [], []
     for i, item in enumerate(fields.items("modules")):
+        if isinstance(item, dict) and "meeting" in item:
+            # A meeting between modules: the modules since the previous meeting are due by it.
+            meeting = Fields(where, item, f"modules[{i}].")
+            meeting.only("meeting")
+            meetings.append(Meeting(len(meetings) + 1, meeting.text("meeting"), len(refs)))
+            continue
         if isinstance(item, str):
             module_slug, optional = item, False
         else:
@@ -268,7 +274,11 @@ def read_course(root: Path, path: Path, modules_by_slug: dict[str, Module]) -> C
         if module_slug not in modules_by_slug:
             raise fields.error(f"modules[{i}]", f"unknown module {module_slug!r}")
         refs.append(ModuleRef(modules_by_slug[module_slug], optional))
-    return Course(slug=slug, title=fields.text("title"), description=body, module_refs=tuple(refs))
+    if not refs:
+        raise fields.error("modules", "lists meetings but no module")
+    return Course(
+        slug=slug, title=fields.text("title"), description=body, module_refs=tuple(refs), meetings=tuple(meetings)
+    )
 
 
 def check_name(where: Path, field: str, name: str) -> None:

@@ -1,7 +1,8 @@
 """Simulated learners for a demo or a benchmark: `flask tracker seed-demo-load`.
 
 Learners go in chunks, so memory stays flat however many are asked for: each chunk's
-accounts are inserted first and their ids read back by email, then their progress rows.
+accounts are inserted first and their ids read back by email, then their progress rows. The
+first accounts also make up a demo cohort's groups (cohort.py).
 """
 
 import random
@@ -14,6 +15,7 @@ from werkzeug.security import generate_password_hash
 from tracker.content import ContentIndex
 from tracker.database import Db
 
+from .cohort import MEMBERS, seed_cohort
 from .people import learner_identity
 from .profiles import course_modules, lens_profiles
 from .walk import simulate_learner
@@ -42,7 +44,7 @@ def seed_learners(conn: Connection, index: ContentIndex, learners: int, seed: in
     # Seeded accounts cannot log in: nobody knows the password behind this hash.
     password_hash = generate_password_hash(secrets.token_urlsafe(32))
     run = secrets.token_hex(3)  # keeps emails unique when the command runs twice
-    totals = {"accounts": 0, "rows": 0}
+    totals, cohort_members = {"accounts": 0, "rows": 0}, []
     for first in range(0, learners, CHUNK):
         people = [learner_identity(number, run, rng) for number in range(first, min(first + CHUNK, learners))]
         accounts = [p for p in people if "email" in p]
@@ -50,9 +52,10 @@ def seed_learners(conn: Connection, index: ContentIndex, learners: int, seed: in
         walks = [(owner(person, ids), simulate_learner(modules, profiles, rng, now)) for person in people]
         rows = (progress_row(owner_ids, content_id, row) for owner_ids, walk in walks for content_id, row in walk.rows.items())
         totals["accounts"] += len(accounts)
+        cohort_members += [ids[a["email"]] for a in accounts][:MEMBERS - len(cohort_members)]
         totals["rows"] += insert_progress(conn, rows)
         insert_days(conn, (day_row(owner_ids, key, seconds) for owner_ids, walk in walks for key, seconds in walk.days.items()))
-    return totals
+    return totals | {"cohort": seed_cohort(conn, index, cohort_members, password_hash, run, now)}
 
 
 def owner(person: dict, ids: dict) -> tuple:

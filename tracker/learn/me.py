@@ -5,7 +5,7 @@ import json
 
 from flask import flash, redirect, render_template, url_for
 
-from tracker import progress
+from tracker import cohorts, nudges, progress
 from tracker.admin import charts
 from tracker.app_state import content_index, database
 from tracker.clock import utc_now
@@ -21,7 +21,8 @@ def me():
     report = progress.learner_report(database(), content_index(), current_learner(), utc_now().date())
     active = any(seconds for _, seconds in report["weeks"])
     chart = charts.weekly_time_chart(report["weeks"]) if active else None
-    return render_template("learn/me.html", report=report["modules"], weekly_chart=chart)
+    groups = cohorts.my_groups(database(), content_index(), current_learner().user_id) if current_learner().user_id else []
+    return render_template("learn/me.html", report=report["modules"], weekly_chart=chart, groups=groups)
 
 
 def exported_rows() -> list[dict]:
@@ -61,12 +62,26 @@ def exported_answers() -> list[dict]:
     return [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in a.items()} for a in saved]
 
 
+def exported_memberships() -> list[dict]:
+    """The cohort groups the learner is in."""
+    memberships = progress.export_memberships(database(), current_learner())
+    return [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in m.items()} for m in memberships]
+
+
+def exported_nudges() -> dict:
+    """The learner's nudge setting and the nudges sent to them; an anonymous learner has neither."""
+    user_id = current_learner().user_id
+    found = nudges.export_nudges(database(), user_id) if user_id else {"enabled": None, "sent": []}
+    found["sent"] = [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in n.items()} for n in found["sent"]]
+    return found
+
+
 @bp.get("/me/export.json")
 def export_json():
-    """All of the learner's progress rows, tutor chats and answers to questions, as JSON."""
+    """All of the learner's progress rows, tutor chats, answers to questions, groups and nudges, as JSON."""
     data = {
         "progress": exported_rows(), "daily_time": exported_days(), "chat_messages": exported_chats(),
-        "question_answers": exported_answers(),
+        "question_answers": exported_answers(), "group_memberships": exported_memberships(), "nudges": exported_nudges(),
     }
     body = json.dumps(data, default=str, indent=2)
     return download(body, "my-progress.json", "application/json")
@@ -90,7 +105,7 @@ def confirm_delete():
 
 @bp.post("/me/delete")
 def delete():
-    """Delete every progress row, tutor chat and answer of the learner, then show the now empty report."""
+    """Delete every progress row, tutor chat, answer, group membership and sent nudge of the learner, then show the now empty report."""
     deleted = progress.delete_progress(database(), current_learner())
     flash(f"Deleted your progress ({deleted} records).")
     return redirect(url_for("learn.me"), code=303)

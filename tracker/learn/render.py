@@ -2,6 +2,7 @@
 import math
 from datetime import datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import nh3
 from markdown_it import MarkdownIt
@@ -60,8 +61,19 @@ def day(moment: datetime | None) -> str:
     return f"{moment:%-d %b %Y}" if moment else ""
 
 
+def meeting_time(meeting) -> str:
+    """A meeting's start on the clock its schedule is set by, e.g. "Tue 8 Dec 2026, 18:00 (Europe/Berlin)"."""
+    if meeting is None or meeting.starts_at is None:
+        return "no date set"
+    local = meeting.starts_at.astimezone(ZoneInfo(meeting.time_zone))
+    return f"{local:%a %-d %b %Y, %H:%M} ({meeting.time_zone})"
+
+
 def register_template_helpers(app) -> None:
-    app.jinja_env.filters.update(markdown=render_markdown, duration=duration, day=day, about_minutes=about_minutes, clip_time=clip_time)
+    app.jinja_env.filters.update(
+        markdown=render_markdown, duration=duration, day=day, about_minutes=about_minutes, clip_time=clip_time,
+        meeting_time=meeting_time,
+    )
     app.jinja_env.globals.update(
         youtube_embed_url=youtube_embed_url, has_transcript_heading=has_transcript_heading,
         max_message_chars=MAX_MESSAGE_CHARS,

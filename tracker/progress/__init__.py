@@ -20,6 +20,7 @@ from .learner_data import (
     export_answers,
     export_chats,
     export_daily_time,
+    export_memberships,
     export_rows,
 )
 from tracker.learner import Learner
@@ -37,6 +38,7 @@ __all__ = [
     "export_answers",
     "export_chats",
     "export_daily_time",
+    "export_memberships",
     "export_rows",
     "find_course",
     "find_module",

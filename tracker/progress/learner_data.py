@@ -6,9 +6,12 @@ from sqlalchemy import Connection, and_, case, delete, exists, func, or_, select
 from tracker.answers.store import all_answers, answers, claim_anonymous_answers, delete_answers
 from tracker.chat.store import all_messages, claim_anonymous_chats, delete_chats, sessions
 from tracker.clock import as_utc
+from tracker.cohorts.pages import exported_memberships
+from tracker.cohorts.store import delete_memberships
 from tracker.content import ContentIndex
 from tracker.database import Db
 from tracker.learner import Learner, owned_by
+from tracker.nudges.store import delete_sent_to
 
 from .daily import delete_days, export_days, move_anonymous_days
 from .model import progress
@@ -143,8 +146,19 @@ def export_daily_time(db: Db, learner: Learner) -> list[dict]:
         return export_days(conn, learner)
 
 
+def export_memberships(db: Db, learner: Learner) -> list[dict]:
+    """The cohort groups the learner is in (an account's; anonymous learners join none)."""
+    if learner.user_id is None:
+        return []
+    with db.transaction() as conn:
+        return exported_memberships(conn, learner.user_id)
+
+
 def delete_progress(db: Db, learner: Learner) -> int:
-    """Remove every progress row, day of the ledger, tutor chat and answer of the learner; return how many records there were."""
+    """Remove every progress row, day of the ledger, tutor chat, answer, group membership and record of a nudge
+    sent to the learner (the account stays); return how many records there were."""
     with db.transaction() as conn:
         removed = delete_chats(conn, learner) + delete_answers(conn, learner) + delete_days(conn, learner)
+        if learner.user_id is not None:
+            removed += delete_memberships(conn, learner.user_id) + delete_sent_to(conn, learner.user_id)
         return removed + conn.execute(delete(progress).where(owned_by(progress, learner))).rowcount
