@@ -120,6 +120,13 @@ def facilitate_page(endpoint: str, path: str, other_facilitator: str | None = No
                  facilitator=OK, person=refused)
 
 
+def facilitate_form(endpoint: str, path: str, data: dict, answer: Expect) -> Route:
+    """A form of group 1's page: its facilitator and admins get `answer`; group 2's facilitator is refused."""
+    return Route(endpoint, "POST", path, visitor=LOGIN_FIRST, token=LOGIN_FIRST, account=STAFF_ONLY, admin=answer,
+                 facilitator=answer, person=(("facilitator 2", Expect(403, "You do not facilitate this group.")),),
+                 call="form", data=data)
+
+
 def for_everyone(endpoint: str, method: str, path: str, answer: Expect = OK, **how) -> Route:
     return Route(endpoint, method, path, answer, answer, answer, answer, **how)
 
@@ -269,6 +276,9 @@ ROUTES = [
     facilitate_page("facilitate.group", "/facilitate/groups/{g1_id}", other_facilitator="facilitator 2"),
     facilitate_page("facilitate.group_csv", "/facilitate/groups/{g1_id}/members.csv", other_facilitator="facilitator 2"),
     facilitate_page("facilitate.member", "/facilitate/groups/{g2_id}/members/{b_user_id}", other_facilitator="facilitator 1"),
+    facilitate_form("facilitate.create_invite", "/facilitate/groups/{g1_id}/invites", {"expires_in_days": "7"}, OK),
+    facilitate_form("facilitate.revoke_invite", "/facilitate/groups/{g1_id}/invites/{spare_invite_id}/revoke", {},
+                    Expect(303, goes_to="/facilitate/groups/{g1_id}")),
     Route("facilitate.cohort", "GET", "/facilitate/cohorts/{cohort_id}", visitor=LOGIN_FIRST, token=LOGIN_FIRST,
           account=STAFF_ONLY, admin=OK, facilitator=Expect(403, "Comparing the groups of a cohort is for admins.")),
     # The demo content plays no media file of its own, so there is none for anyone to fetch.

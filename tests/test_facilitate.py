@@ -6,6 +6,7 @@ have not completed every required lens of the two modules due by then, and have 
 half of those modules' estimates on them.
 """
 import csv
+import re
 import io
 from datetime import datetime, timezone
 
@@ -208,3 +209,48 @@ def test_unknown_groups_and_cohorts_are_clear_404s_for_an_admin(app, path):
     admin.post("/login", data={"csrf_token": csrf_token(admin, "/login"), "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     response = admin.get(path)
     assert response.status_code == 404
+
+
+# --- Invite links, from the group page ----------------------------------------------------------------
+
+
+def form(account, path: str, data: dict, page: str):
+    return account.client.post(path, data={"csrf_token": csrf_token(account.client, page), **data})
+
+
+def invite_ids(app, group_id: int) -> list:
+    from support.database import query_db
+
+    return [row[0] for row in query_db(app, "SELECT id FROM group_invites WHERE group_id = :g ORDER BY id", g=group_id)]
+
+
+def test_a_facilitator_shares_an_invite_link_a_learner_joins_with_it_and_revoking_it_stops_it(app, groups, demo):
+    oak = groups.facilitator("fran@example.org", "Oak")
+    page = f"/facilitate/groups/{groups.group_ids['Oak']}"
+    response = form(oak, f"{page}/invites", {"expires_in_days": "7"}, page)
+    assert response.status_code == 200
+    link = re.search(r'value="http://localhost(/join/[^"]+)"', response.get_data(as_text=True)).group(1)
+    newcomer = groups.account("nina@example.org")
+    joined = form(newcomer, link, {}, link)
+    assert joined.status_code == 303
+    assert "Nina" in oak.client.get(page).get_data(as_text=True)
+    (invite_id,) = invite_ids(app, groups.group_ids["Oak"])
+    assert form(oak, f"{page}/invites/{invite_id}/revoke", {}, page).status_code == 303
+    assert groups.account("omar@example.org").client.get(link).status_code == 410
+
+
+def test_a_facilitator_cannot_share_or_revoke_another_groups_links(app, groups, database_snapshot):
+    oak, elm = groups.facilitator("fran@example.org", "Oak"), groups.facilitator("eli@example.org", "Elm")
+    oak_page, elm_page = (f"/facilitate/groups/{groups.group_ids[name]}" for name in ("Oak", "Elm"))
+    assert form(elm, f"{elm_page}/invites", {"expires_in_days": ""}, elm_page).status_code == 200
+    (elm_invite,) = invite_ids(app, groups.group_ids["Elm"])
+    before = database_snapshot()
+    refused = form(oak, f"{elm_page}/invites", {"expires_in_days": "7"}, oak_page)
+    assert refused.status_code == 403 and "You do not facilitate this group." in refused.get_data(as_text=True)
+    assert form(oak, f"{elm_page}/invites/{elm_invite}/revoke", {}, oak_page).status_code == 403
+    # Through their own group's address, another group's link is not found.
+    response = form(oak, f"{oak_page}/invites/{elm_invite}/revoke", {}, oak_page)
+    assert response.status_code == 404 and "This group has no invite link" in response.get_data(as_text=True)
+    bad = form(oak, f"{oak_page}/invites", {"expires_in_days": "soon"}, oak_page)
+    assert bad.status_code == 422
+    assert database_snapshot() == before

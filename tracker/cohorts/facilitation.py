@@ -17,8 +17,10 @@ from tracker.progress.dashboard import find_account, learner_detail
 
 from . import access, store
 from .access import Viewer
-from .errors import NotAllowed, UnknownCohort, UnknownGroup
+from .errors import NotAllowed, UnknownCohort, UnknownGroup, UnknownInvite
 from .group_report import GroupReport, read_group_report
+from .invites import NewInvite, create_invite
+from .pages import InviteState, invite_state
 
 WEEKS_SHOWN = 12
 
@@ -51,6 +53,37 @@ def group_page(db: Db, index: ContentIndex, viewer: Viewer, group_id: int, now: 
     require_group(db, viewer, group_id)
     with db.transaction() as conn:
         return read_group_report(conn, index, group_id, now or utc_now())
+
+
+def group_invites(db: Db, viewer: Viewer, group_id: int, now: datetime | None = None) -> list[InviteState]:
+    """The group's invite links, newest first, for its facilitators and admins to share or revoke."""
+    require_group(db, viewer, group_id)
+    now = now or utc_now()
+    with db.transaction() as conn:
+        group = store.find_group(conn, group_id)
+        return [invite_state(row, now) for row in store.invites_of(conn, group.cohort_id) if row.group_id == group_id]
+
+
+def new_group_invite(db: Db, viewer: Viewer, group_id: int, expires_in_days) -> NewInvite:
+    """A new invite link to the group, made by one of its facilitators (or an admin)."""
+    require_group(db, viewer, group_id)
+    if not access.may_invite_to_group(db, viewer, group_id):
+        raise NotAllowed("You may not share invite links to this group.")
+    with db.transaction() as conn:
+        cohort_id = store.find_group(conn, group_id).cohort_id
+    return create_invite(db, cohort_id, group_id=str(group_id), created_by=viewer.user_id, expires_in_days=expires_in_days)
+
+
+def revoke_group_invite(db: Db, viewer: Viewer, group_id: int, invite_id: int, now: datetime | None = None) -> None:
+    """Withdraw one of the group's invite links; an invite of another group, even of the same cohort, is not found."""
+    require_group(db, viewer, group_id)
+    with db.transaction() as conn:
+        found = conn.execute(
+            select(store.invites.c.id).where(store.invites.c.id == invite_id, store.invites.c.group_id == group_id)
+        ).first()
+        if found is None:
+            raise UnknownInvite(f"This group has no invite link {invite_id}.")
+        store.revoke_invite(conn, store.find_group(conn, group_id).cohort_id, invite_id, now or utc_now())
 
 
 @dataclass(frozen=True)

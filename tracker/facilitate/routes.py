@@ -2,12 +2,12 @@
 import csv
 import io
 
-from flask import render_template
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.admin import charts
 from tracker.app_state import content_index, database
-from tracker.cohorts import facilitation
+from tracker.cohorts import DEFAULT_INVITE_DAYS, facilitation
 from tracker.cohorts.access import Viewer
 from tracker.http.htmx import download, page_or_fragment
 
@@ -31,7 +31,24 @@ def my_groups():
 def group(group_id: int):
     """The group against its next meeting; htmx refreshes the table every 30 s."""
     report = facilitation.group_page(database(), content_index(), viewer(), group_id)
-    return page_or_fragment("facilitate/group.html", "facilitate/_group_live.html", report=report)
+    invites = facilitation.group_invites(database(), viewer(), group_id)
+    return page_or_fragment(
+        "facilitate/group.html", "facilitate/_group_live.html", report=report, invites=invites, invite_days=DEFAULT_INVITE_DAYS
+    )
+
+
+@bp.post(f"/groups/<{INT_ID}:group_id>/invites")
+def create_invite(group_id: int):
+    """A new invite link to the group, shown this once: only its hash is kept."""
+    invite = facilitation.new_group_invite(database(), viewer(), group_id, request.form.get("expires_in_days", ""))
+    link = url_for("learn.invite", token=invite.token, _external=True)
+    return render_template("facilitate/invite_created.html", group_id=group_id, invite=invite, link=link)
+
+
+@bp.post(f"/groups/<{INT_ID}:group_id>/invites/<{INT_ID}:invite_id>/revoke")
+def revoke_invite(group_id: int, invite_id: int):
+    facilitation.revoke_group_invite(database(), viewer(), group_id, invite_id)
+    return redirect(url_for("facilitate.group", group_id=group_id), code=303)
 
 
 @bp.get(f"/groups/<{INT_ID}:group_id>/members.csv")
