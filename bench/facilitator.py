@@ -15,7 +15,6 @@ The exit status is 1 when a page answered other than 200 or missed --target-ms a
 import argparse
 import os
 import platform
-import statistics
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -93,18 +92,13 @@ def main() -> int:
             f" PostgreSQL {version}; {os.cpu_count()} cores {cpu_model(platform.processor() or 'unknown CPU')};"
             f" gunicorn, {args.workers} sync workers; {args.repeat} requests per page\n"
         )
-        print("| page | p50 ms | p95 ms |\n|---|---:|---:|")
-        for name, path, headers in (
+        failed = dashboard.page_table(session, [
             ("my groups", "/facilitate/", {}),
             ("group page", f"/facilitate/groups/{group_id}", {}),
             ("group page, 30 s refresh (htmx partial)", f"/facilitate/groups/{group_id}", {"HX-Request": "true"}),
             ("group CSV", f"/facilitate/groups/{group_id}/members.csv", {}),
             ("member page", f"/facilitate/groups/{group_id}/members/{member_id}", {}),
-        ):
-            timings = dashboard.measure(session, path, headers, args.repeat)
-            p50, p95 = statistics.median(timings), dashboard.percentile(timings, 0.95)
-            failed |= p95 > args.target_ms
-            print(f"| {name} | {p50:.0f} | {p95:.0f} |", flush=True)
+        ], args.repeat, args.target_ms)
     finally:
         server.stop()
         if not args.keep:

@@ -77,18 +77,19 @@ def credit_rows(conn, learner, budget, targets: dict, delta_s: int, backlog_age_
     if reach_s is None:
         return 0
     levels = tuple(level for level in LEVELS_IN_LOCK_ORDER if level in targets)
+    now_ms = int(now.timestamp() * 1000)
     params = {
         "user_id": learner.user_id,
         "anonymous_token": learner.anonymous_token,
         "now": now,
-        "now_ms": int(now.timestamp() * 1000),
+        "now_ms": now_ms,
         # A row first made by a backlog started when its oldest second was accrued.
         "started_at": now - timedelta(seconds=backlog_age_s or 0),
         "delta": delta_s,
         "reach_s": reach_s,
         "chunk_id": chunk_id,
         # Live seconds end now; queued ones are dated by the budget (statements.SPAN_DAYS).
-        "live_end_ms": None if reach_s > budget.burst_s else int(now.timestamp() * 1000),
+        "live_end_ms": None if reach_s > budget.burst_s else now_ms,
     }
     for level in levels:
         params[f"{level}_id"], params[f"{level}_title"] = targets[level]
