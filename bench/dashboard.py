@@ -180,7 +180,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the seeded database for a later --reuse")
     parser.add_argument("--reuse", action="store_true", help="skip the seed; use the database a --keep run left")
     args = parser.parse_args()
-    env = {**os.environ, "DATABASE_URL": f"{SERVER}/{DATABASE}", "SECRET_KEY": "bench", "TRACKER_CONTENT_CHECK_S": "0"}
+    env = {**os.environ, "DATABASE_URL": f"{SERVER}/{DATABASE}", "SECRET_KEY": "bench", "TRACKER_CONTENT_CHECK_S": "0",
+           "TRACKER_BASE_URL": "https://tracker.example.org/"}  # the xAPI download builds its activity ids from it
     seeded = prepare(env, args.learners, args.reuse)
     with psycopg.connect(f"{SERVER}/{DATABASE}") as conn:
         rows = conn.execute("SELECT COUNT(*) FROM user_content_progress").fetchone()[0]

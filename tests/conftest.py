@@ -19,6 +19,7 @@ from support.app import RAISED_LIMITS, app_settings, marked_settings, running_ap
 from support.csrf import csrf_token
 from support.database import account_progress_rows, migrate, progress_rows_of, snapshot
 from support.learners import Learner, ProgressApi
+from support.lrs import RalphLrs
 from support.pg_cluster import ClusterUnavailable, start_private_cluster
 from support.required import missing
 from tracker.config import DEMO_CONTENT_DIR
@@ -176,6 +177,14 @@ def api(client, demo):
 def new_api(app, demo):
     """A fresh client per call, for threads: each gets its own requests and DB connections."""
     return lambda: ProgressApi(app.test_client(), demo)
+
+
+@pytest.fixture
+def ralph(tmp_path):
+    """A real LRS (Ralph, support/lrs.py), running until the test ends."""
+    lrs = RalphLrs(tmp_path / "ralph").start()
+    yield lrs
+    lrs.stop()
 
 
 @pytest.fixture

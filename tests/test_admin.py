@@ -20,7 +20,9 @@ ADMIN_PAGES = [
     f"/admin/modules/{MODULE}/lenses.csv",
     "/admin/learners",
     "/admin/content",
+    "/admin/lrs",
     "/admin/learners/{user_id}",
+    "/admin/learners/{user_id}/delete",  # the confirmation; its form is in tests/test_admin_account_deletion.py
     "/admin/learners/anonymous/{row_id}",
     "/admin/exports/modules.csv",
     "/admin/exports/learners.csv",

@@ -69,6 +69,8 @@ LOGIN_FIRST = Expect(302, goes_to="/login")
 ADMINS_ONLY = Expect(403, "This page is for admins only.")
 NO_LEARNER = Expect(401, "no learner: log in, or send an anonymous token")
 NOTHING_TO_ANSWER = Expect(409, "There is no message waiting for an answer")
+NO_ACCOUNT = Expect(403, "there is no account to delete")
+WRONG_PASSWORD = Expect(422, "That is not this account&#39;s password")
 
 
 @dataclass(frozen=True)
@@ -155,8 +157,9 @@ def own_report(world, who, body):
 
 
 def own_progress_csv(world, who, body):
-    table = csv.DictReader(io.StringIO(body))
-    assert sorted((row["content_id"], int(row["total_time_spent_s"])) for row in table) == world.progress_times(who)
+    table = csv.DictReader(io.StringIO(body.removeprefix("\ufeff")))
+    progress_rows = (row for row in table if row["record"] == "progress")
+    assert sorted((row["content_id"], int(row["total_time_spent_s"])) for row in progress_rows) == world.progress_times(who)
 
 
 def own_export(world, who, body):
@@ -173,8 +176,13 @@ ROUTES = [
     admin_page("admin.export_module_lenses", f"/admin/modules/{MODULE}/lenses.csv"),
     admin_page("admin.learners", "/admin/learners"),
     admin_page("admin.content", "/admin/content"),
+    admin_page("admin.lrs_outbox", "/admin/lrs"),
     admin_page("admin.account", "/admin/learners/{b_user_id}"),  # A naming B's account by its id
     admin_page("admin.anonymous", "/admin/learners/anonymous/{b_anonymous_row_id}"),
+    admin_page("admin.confirm_delete_account", "/admin/learners/{b_user_id}/delete"),  # shows B's email and what goes
+    # The admin types an email that is not B's, so that nothing is deleted.
+    admin_form("admin.delete_account", "/admin/learners/{b_user_id}/delete", {"email": "not-bea@example.org"},
+               Expect(422, "That is not this account&#39;s email")),
     admin_page("admin.export_modules", "/admin/exports/modules.csv"),
     admin_page("admin.export_learners", "/admin/exports/learners.csv"),
     admin_page("admin.export_xapi", "/admin/exports/xapi.jsonl"),
@@ -263,6 +271,10 @@ ROUTES = [
     for_everyone("learn.export_csv", "GET", "/me/export.csv", shows=own_progress_csv),
     for_everyone("learn.confirm_delete", "GET", "/me/delete"),
     for_everyone("learn.delete", "POST", "/me/delete", Expect(303, goes_to="/me"), call="form", form_page="/me/delete"),
+    # Visitors and anonymous learners have no account to delete; an account's wrong password deletes nothing.
+    Route("learn.confirm_delete_account", "GET", "/me/account/delete", visitor=NO_ACCOUNT, token=NO_ACCOUNT, account=OK, admin=OK),
+    Route("learn.delete_account", "POST", "/me/account/delete", visitor=NO_ACCOUNT, token=NO_ACCOUNT, account=WRONG_PASSWORD,
+          admin=WRONG_PASSWORD, call="form", form_page="/me/delete", data={"password": "not the password"}),
     # Each account turns its own nudges off; visitors and anonymous learners have no setting and are sent back.
     for_everyone("learn.set_nudges", "POST", "/me/nudges", Expect(303, goes_to="/me"), call="form", form_page="/me/delete",
                  data={"nudges": "off"}),
@@ -590,7 +602,8 @@ def test_admin_reads_bs_pages_and_exports_but_never_a_full_token_or_password_has
     assert B_MARKER not in anonymous_page, "B's anonymous self and B's account are separate learners"
     assert B_EMAIL in admin.client.get("/admin/exports/learners.csv").get_data(as_text=True)
     xapi = [json.loads(line) for line in admin.client.get("/admin/exports/xapi.jsonl").get_data(as_text=True).splitlines()]
-    assert any(statement["actor"].get("mbox") == f"mailto:{B_EMAIL}" for statement in xapi)
+    b_pseudonym = str(uuid.UUID(str(query_db(world.app, "SELECT pseudonym FROM users WHERE id = :id", id=world.ids["b_user_id"])[0][0])))
+    assert any(statement["actor"].get("account", {}).get("name") == b_pseudonym for statement in xapi)
 
     searched = f"/admin/learners?q={token[:8]}"  # an admin may search by a token's first characters
     assert f"Anonymous · {token[:8]}" in admin.client.get(searched).get_data(as_text=True)

@@ -249,7 +249,7 @@ def test_my_data_download_holds_my_groups_and_deleting_my_data_takes_me_out_of_t
     join(bea, links["Group A"])
     spend_time(ada, demo, 30)
     exported = json.loads(ada.get("/me/export.json").get_data(as_text=True))
-    [membership] = exported["group_memberships"]
+    [membership] = exported["account"]["group_memberships"]
     assert membership["cohort"] == "Spring 2027" and membership["group"] == "Group A" and membership["course_slug"] == "study-skills"
     assert membership["joined_at"].endswith("+00:00")
 
@@ -257,9 +257,9 @@ def test_my_data_download_holds_my_groups_and_deleting_my_data_takes_me_out_of_t
     assert response.status_code == 303
     assert membership_rows(app) == {(BEA, "Group A")}, "only mine went"
     assert query_db(app, "SELECT COUNT(*) FROM users WHERE email = :e", e=ADA)[0][0] == 1, "the account stays"
-    assert json.loads(ada.get("/me/export.json").get_data(as_text=True))["group_memberships"] == []
+    assert json.loads(ada.get("/me/export.json").get_data(as_text=True))["account"]["group_memberships"] == []
 
 
 def test_an_anonymous_learners_download_has_no_groups(client):
     client.get("/")
-    assert json.loads(client.get("/me/export.json").get_data(as_text=True))["group_memberships"] == []
+    assert json.loads(client.get("/me/export.json").get_data(as_text=True))["account"] is None, "groups are the account's"

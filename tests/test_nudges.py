@@ -294,22 +294,22 @@ def test_download_my_data_has_the_nudges_and_delete_my_data_removes_them(app, gr
     fran = groups.facilitator("fran@example.org", "Oak")
     idle = groups.member("idle@example.org", "Oak")
     assert run_nudges(app, groups).exit_code == 0
-    exported = json.loads(idle.client.get("/me/export.json").get_data(as_text=True))["nudges"]
-    assert exported["enabled"] is True
-    [sent] = exported["sent"]
-    assert (sent["kind"], sent["group_name"], sent["cohort_name"], sent["meeting_number"]) == ("learner", "Oak", "Winter cohort", 1)
+    exported = json.loads(idle.client.get("/me/export.json").get_data(as_text=True))["account"]
+    assert exported["nudges_enabled"] is True
+    [sent] = exported["nudges_sent"]
+    assert (sent["kind"], sent["group"], sent["cohort"], sent["meeting_number"]) == ("learner", "Oak", "Winter cohort", 1)
     assert sent["sent_at"] and sent["claimed_at"]
-    assert [s["kind"] for s in json.loads(fran.client.get("/me/export.json").get_data(as_text=True))["nudges"]["sent"]] == ["facilitator"]
+    assert [s["kind"] for s in json.loads(fran.client.get("/me/export.json").get_data(as_text=True))["account"]["nudges_sent"]] == ["facilitator"]
 
     response = idle.client.post("/me/delete", data={"csrf_token": csrf_token(idle.client, "/me/delete")})
     assert response.status_code == 303
     assert sent_rows(app) == [("fran@example.org", "facilitator", 1, True)]
-    assert json.loads(idle.client.get("/me/export.json").get_data(as_text=True))["nudges"]["sent"] == []
+    assert json.loads(idle.client.get("/me/export.json").get_data(as_text=True))["account"]["nudges_sent"] == []
 
 
 def test_an_anonymous_learners_data_has_no_nudges(client):
     exported = json.loads(client.get("/me/export.json").get_data(as_text=True))
-    assert exported["nudges"] == {"enabled": None, "sent": []}
+    assert exported["account"] is None, "the setting and the nudges are the account's"
 
 
 # --- When the mail server fails ---------------------------------------------------------------------

@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager
+from flask_login import LoginManager, user_logged_in, user_logged_out
 from flask_wtf import CSRFProtect
 
 from tracker import admin, api, auth, cli, errors, facilitate, learn, ops
@@ -16,6 +16,7 @@ from tracker.db import db, engine_options, init_databases, migrate
 from tracker.logs import configure_logging
 from tracker.models import User
 from tracker.progress import Budget
+from tracker.http.identity import bind_session_to_account, forget_session_account, session_belongs_to
 from tracker.http.ratelimit import init_rate_limits
 from tracker.http.request import TrackerRequest
 from tracker.learn import media
@@ -86,7 +87,11 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and session_belongs_to(user) else None
+
+    user_logged_in.connect(bind_session_to_account, app)
+    user_logged_out.connect(forget_session_account, app)
 
 
 def register_blueprints(app: Flask) -> None:

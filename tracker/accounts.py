@@ -6,6 +6,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracker.clock import as_utc
 from tracker.database import Db
 from tracker.models import User
 
@@ -61,6 +62,20 @@ def authenticate(db: Db, email: str, password: str) -> int | None:
         check_password_hash(UNKNOWN_USER_HASH, password)
         return None
     return row.id if check_password_hash(row.password_hash, password) else None
+
+
+def account_details(conn: Connection, user_id: int) -> dict | None:
+    """The account as its owner may read it, everything but the password hash; None when there is no such account."""
+    row = conn.execute(
+        select(users.c.email, users.c.display_name, users.c.created_at, users.c.pseudonym, users.c.is_admin,
+               users.c.is_facilitator, users.c.nudges_enabled).where(users.c.id == user_id)
+    ).first()
+    if row is None:
+        return None
+    return {
+        "email": row.email, "display_name": row.display_name, "created_at": as_utc(row.created_at), "pseudonym": row.pseudonym,
+        "roles": {"admin": row.is_admin, "facilitator": row.is_facilitator}, "nudges_enabled": row.nudges_enabled,
+    }
 
 
 def promote_to_admin(db: Db, email: str) -> bool:

@@ -4,6 +4,11 @@ from flask import current_app
 from tracker.content import ContentIndex, ContentStore
 from tracker.database import Db
 from tracker.progress import Budget
+from tracker.xapi import XapiSettings
+
+
+class XapiNotConfigured(Exception):
+    """TRACKER_BASE_URL is not set, so there is no canonical base for activity ids."""
 
 
 def database() -> Db:
@@ -26,3 +31,18 @@ def budget() -> Budget:
 def tutor():
     """The tutor that answers chat messages (see tracker/chat/providers.py)."""
     return current_app.extensions["tracker.tutor"]
+
+
+def xapi_settings() -> XapiSettings:
+    """How this installation makes xAPI statements; refused without TRACKER_BASE_URL."""
+    config = current_app.config
+    if not config["TRACKER_BASE_URL"]:
+        raise XapiNotConfigured(
+            "TRACKER_BASE_URL must be set for xAPI: activity ids are built from it, e.g. https://tracker.example.org/"
+        )
+    return XapiSettings(config["TRACKER_BASE_URL"], config["TRACKER_XAPI_ACTOR"], config["TRACKER_XAPI_LANGUAGE"])
+
+
+def lrs_statements() -> XapiSettings | None:
+    """With an LRS configured, how completions make the statements they queue for it; else None."""
+    return xapi_settings() if current_app.config["TRACKER_LRS_URL"] else None

@@ -1,5 +1,7 @@
 """`flask tracker ...` commands."""
+import signal
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -15,8 +17,8 @@ from tracker.accounts import (
     promote_to_facilitator,
 )
 from tracker.demo import refresh_statistics, seed_demo_load as seed_load
-from tracker import nudges
-from tracker.app_state import content_index, database
+from tracker import lrs, nudges
+from tracker.app_state import content_index, database, xapi_settings
 from tracker.clock import utc_now
 from tracker.content import ContentError
 from tracker.content.formats import read_content
@@ -234,3 +236,50 @@ def counted(planned) -> str:
     learners = sum(1 for nudge in planned if nudge.kind == nudges.LEARNER)
     total = len(planned)
     return f"{total} nudge{'' if total == 1 else 's'} ({learners} to learners, {total - learners} to facilitators)"
+
+
+@tracker_group.command("lrs-push")
+@click.option("--once", is_flag=True, help="Send what is queued now and exit (for cron): 0 when all went, 1 when the LRS failed.")
+def push_to_lrs(once):
+    """Send the LRS outbox to TRACKER_LRS_URL: oldest first, in batches of TRACKER_LRS_BATCH, retrying with growing pauses.
+
+    It also queues a `progressed` statement for each module a learner was active in, at most one per
+    learner and module per TRACKER_LRS_PROGRESS_EVERY_S. Run one, beside the app (scripts/two-instances
+    does); a second waits on PostgreSQL until the first stops.
+    """
+    config = current_app.config
+    if not config["TRACKER_LRS_URL"]:
+        raise click.ClickException("TRACKER_LRS_URL must be set: the LRS's xAPI endpoint, e.g. https://lrs.example.org/xAPI/")
+    settings = xapi_settings()
+    client = lrs.LrsClient(config["TRACKER_LRS_URL"], config["TRACKER_LRS_USERNAME"], config["TRACKER_LRS_PASSWORD"])
+    every_s, size = config["TRACKER_LRS_PROGRESS_EVERY_S"], config["TRACKER_LRS_BATCH"]
+
+    def queue_progressed(now):
+        return lrs.queue_progressed(database(), content_index(), settings, every_s, now)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while not stop.is_set():
+        with lrs.sole_worker(database()) as sole:
+            if sole:
+                return send_outbox(client, size, queue_progressed, every_s, once, stop)
+        if once:
+            click.echo("another lrs-push is sending; nothing to do")
+            return
+        stop.wait(5)  # the other worker may stop: then this one takes over
+
+
+def send_outbox(client, size: int, queue_progressed, every_s: int, once: bool, stop: threading.Event) -> None:
+    if once:
+        queued = queue_progressed(utc_now())
+        result = lrs.push_all(database(), client, size)
+        click.echo(f"queued {queued} progressed statements; sent {result.sent}, set aside {result.set_aside}")
+        if result.failure:
+            raise click.ClickException(f"the LRS did not take the rest ({result.failure}); they stay queued for the next run")
+        return
+    click.echo(f"sending the outbox to {client.endpoint} (stop with SIGTERM or Ctrl-C)")
+    try:
+        lrs.run_worker(database(), client, size, queue_progressed, progress_pass_s=min(60, every_s),
+                       should_stop=stop.is_set, sleep=stop.wait)
+    except KeyboardInterrupt:
+        pass

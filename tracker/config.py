@@ -1,5 +1,6 @@
 """Settings read from the environment, each with a default that works on a laptop."""
 import os
+import re
 import secrets
 from email.utils import parseaddr
 from pathlib import Path
@@ -8,6 +9,7 @@ from urllib.parse import urlsplit
 from limits import parse_many
 
 from tracker.progress.model import MAX_BACKLOG_AGE_S
+from tracker.xapi import ACTOR_KINDS
 
 DEMO_CONTENT_DIR = Path(__file__).parent / "demo_content"
 
@@ -37,6 +39,10 @@ INTEGER_SETTINGS = (
     ("TRACKER_NUDGE_DAYS_BEFORE", 3, 1),
     ("TRACKER_SMTP_PORT", 25, 1),
     ("TRACKER_SMTP_STARTTLS", 0, 0),
+    # The LRS outbox (tracker/lrs/): at most one `progressed` statement per learner and module this
+    # often, and how many statements `flask tracker lrs-push` sends in one request.
+    ("TRACKER_LRS_PROGRESS_EVERY_S", 900, 1),
+    ("TRACKER_LRS_BATCH", 100, 1),
 )
 
 # (environment variable, default) for every text setting; an empty value means the default.
@@ -49,12 +55,22 @@ STRING_SETTINGS = (
     ("TRACKER_LOG_FORMAT", "json"),
     # "tracker" (YAML front matter), "lens" (an Obsidian vault), or "auto": a vault is recognised by its folders.
     ("TRACKER_CONTENT_FORMAT", "auto"),
-    # The address learners open tracker at, e.g. https://tracker.example.org/: emails link to it.
+    # The address learners open tracker at, e.g. https://tracker.example.org/: emails link to it, and
+    # xAPI activity ids are built from it (never from the host name a request used).
     ("TRACKER_BASE_URL", ""),
     ("TRACKER_SMTP_HOST", ""),
     ("TRACKER_SMTP_USERNAME", ""),
     ("TRACKER_SMTP_PASSWORD", ""),
     ("TRACKER_MAIL_FROM", ""),
+    # xAPI (tracker/xapi/): how accounts appear in statements (account, mbox or mbox_sha1sum), and
+    # the language tag of the content's titles.
+    ("TRACKER_XAPI_ACTOR", "account"),
+    ("TRACKER_XAPI_LANGUAGE", "en"),
+    # A Learning Record Store to push statements to: its xAPI endpoint (statements go to
+    # <endpoint>statements), with HTTP basic auth.
+    ("TRACKER_LRS_URL", ""),
+    ("TRACKER_LRS_USERNAME", ""),
+    ("TRACKER_LRS_PASSWORD", ""),
 )
 
 
@@ -77,6 +93,7 @@ RATE_LIMIT_SETTINGS = (
 
 
 CONTENT_FORMATS = ("auto", "tracker", "lens")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
 class ConfigError(RuntimeError):
@@ -107,6 +124,7 @@ def load_settings(instance_path: str, environ=os.environ) -> dict:
     if settings["TRACKER_LLM_BASE_URL"] and not settings["TRACKER_LLM_MODEL"]:
         raise ConfigError("TRACKER_LLM_BASE_URL is set, so TRACKER_LLM_MODEL must name the model to use")
     check_mail_settings(settings)
+    check_xapi_settings(settings)
     return settings
 
 
@@ -124,6 +142,21 @@ def check_mail_settings(settings: dict) -> None:
     sender = parseaddr(settings["TRACKER_MAIL_FROM"])[1]
     if settings["TRACKER_MAIL_FROM"] and "@" not in sender:
         raise ConfigError(f"TRACKER_MAIL_FROM must be an email address such as 'tracker <tracker@example.org>', got {settings['TRACKER_MAIL_FROM']!r}")
+
+
+def check_xapi_settings(settings: dict) -> None:
+    """Refuse xAPI and LRS settings that could only fail later, in the export or the push worker."""
+    if settings["TRACKER_XAPI_ACTOR"] not in ACTOR_KINDS:
+        raise ConfigError(f"TRACKER_XAPI_ACTOR must be one of {', '.join(ACTOR_KINDS)}, got {settings['TRACKER_XAPI_ACTOR']!r}")
+    if not LANGUAGE_TAG.fullmatch(settings["TRACKER_XAPI_LANGUAGE"]):
+        raise ConfigError(f"TRACKER_XAPI_LANGUAGE must be a language tag such as en or en-GB, got {settings['TRACKER_XAPI_LANGUAGE']!r}")
+    lrs_url = urlsplit(settings["TRACKER_LRS_URL"])
+    if settings["TRACKER_LRS_URL"] and (lrs_url.scheme not in ("http", "https") or not lrs_url.netloc or lrs_url.query or lrs_url.fragment):
+        raise ConfigError(f"TRACKER_LRS_URL must be the LRS's xAPI endpoint, an http:// or https:// address such as https://lrs.example.org/xAPI/, got {settings['TRACKER_LRS_URL']!r}")
+    if settings["TRACKER_LRS_URL"] and not settings["TRACKER_BASE_URL"]:
+        raise ConfigError("TRACKER_LRS_URL is set, so TRACKER_BASE_URL must be too: activity ids in the statements are built from it")
+    if bool(settings["TRACKER_LRS_USERNAME"]) != bool(settings["TRACKER_LRS_PASSWORD"]):
+        raise ConfigError("TRACKER_LRS_USERNAME and TRACKER_LRS_PASSWORD go together: set both, or neither")
 
 
 def database_url(url: str | None, instance_path: str) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUnavailable
 
 from tracker import answers, chat, cohorts, nudges, progress
+from tracker.app_state import XapiNotConfigured
 from tracker.http.htmx import wants_fragment
 
 log = logging.getLogger(__name__)
@@ -165,5 +166,7 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(answers.AnswerError, handle_answer_error)
     app.register_error_handler(cohorts.CohortError, handle_cohort_error)
     app.register_error_handler(nudges.NudgeError, handle_nudge_error)
+    # An xAPI export or LRS push asked of an installation without TRACKER_BASE_URL: a setting to add, said as such.
+    app.register_error_handler(XapiNotConfigured, lambda error: error_response(409, str(error)))
     for database_error in (DBAPIError, PoolTimeout, psycopg.Error, sqlite3.Error):
         app.register_error_handler(database_error, handle_database_error)

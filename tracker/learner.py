@@ -20,3 +20,8 @@ def owned_by(table, learner: Learner):
     if learner.user_id is not None:
         return table.c.user_id == learner.user_id
     return table.c.anonymous_token == learner.anonymous_token
+
+
+def anonymous_label(token) -> str:
+    """How staff pages and xAPI name an anonymous learner: by the start of their token, never the whole."""
+    return f"Anonymous · {str(token)[:8]}"

@@ -46,6 +46,7 @@ class User(Base):
     __table_args__ = (
         # Emails are stored lower-cased, which makes the unique constraint case-insensitive.
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        Index("uq_users_pseudonym", "pseudonym", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +58,9 @@ class User(Base):
     is_facilitator: Mapped[bool] = mapped_column(server_default=text("false"))
     # Whether `flask tracker nudges` may email this learner before a meeting they are behind for (tracker/nudges/).
     nudges_enabled: Mapped[bool] = mapped_column(server_default=text("true"))
+    # Who the learner is in xAPI statements (an account's name under TRACKER_BASE_URL): random, so
+    # an LRS can tell a learner's statements apart without learning their email or tracker's user id.
+    pseudonym: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=uuid.uuid4)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     # Flask-Login's user interface, spelled out so this module needs no Flask import.
@@ -399,3 +403,56 @@ class SentNudge(Base):
     kind: Mapped[str] = mapped_column(String(16))
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# The LRS outbox (tracker/lrs/): xAPI statements waiting for, or already sent to, a Learning Record
+# Store. A completion writes its statements here in its own transaction; `flask tracker lrs-push`
+# sends them, oldest first.
+
+
+class LrsStatement(Base):
+    """One xAPI statement for the LRS: queued, sent (sent_at), or set aside because the LRS refused it (rejected_at)."""
+
+    __tablename__ = "lrs_outbox"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (anonymous_token IS NULL)", name="exactly_one_owner"),
+        CheckConstraint("sent_at IS NULL OR rejected_at IS NULL", name="sent_or_rejected"),
+        # What the worker reads next: the queue, oldest first.
+        Index(
+            "ix_lrs_outbox_queued",
+            "id",
+            postgresql_where=text("sent_at IS NULL AND rejected_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL AND rejected_at IS NULL"),
+        ),
+        Index("ix_lrs_outbox_user_id", "user_id"),
+        Index("ix_lrs_outbox_anonymous_token", "anonymous_token"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True)
+    # The statement's own id: deterministic, so the same completion is never queued twice.
+    statement_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    anonymous_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    verb: Mapped[str] = mapped_column(String(16))
+    statement: Mapped[str] = mapped_column(Text)  # the JSON the LRS gets, exactly
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The last failure: the LRS's message for a rejected statement, or why a send must be retried.
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class LrsProgressMark(Base):
+    """When the worker last queued a `progressed` statement for a module row, and the heartbeat it reported.
+
+    Keyed by the progress row, so a claim carries it into the account and deleting the row deletes it.
+    """
+
+    __tablename__ = "lrs_progress_marks"
+
+    progress_id: Mapped[int] = mapped_column(
+        BigIntegerKey, ForeignKey("user_content_progress.id", ondelete="CASCADE"), primary_key=True
+    )
+    reported_heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -20,6 +20,8 @@ def app_settings(database_url: str, content_dir, **settings) -> dict:
         "TRACKER_CONTENT_DIR": str(content_dir),
         "TRACKER_CONTENT_CHECK_S": 0,
         "SECRET_KEY": "test",
+        # The canonical address xAPI activity ids are built from (tests reach the app as localhost).
+        "TRACKER_BASE_URL": "https://tracker.example.org/",
         **settings,
     }
 

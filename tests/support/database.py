@@ -34,7 +34,7 @@ def query_db(app, sql: str, **params) -> list:
 
 
 class Snapshot(dict):
-    """Every row of every table the app writes, {table: {id: row}}, as the driver returns them.
+    """Every row of every table the app writes, {table: {primary key: row}}, as the driver returns them.
 
     Equal before and after means nothing was written: whole rows rather than counts or sums, so
     that an update which keeps every total (a title, a timestamp, a chunk id) shows too.
@@ -49,7 +49,12 @@ class Snapshot(dict):
 
 def every_row(conn) -> Snapshot:
     """The `Snapshot` of the database behind `conn`."""
-    return Snapshot({table: {row.id: row for row in conn.exec_driver_sql(f"SELECT * FROM {table}")} for table in TABLES})
+    return Snapshot({table: {primary_key(table, row): row for row in conn.exec_driver_sql(f"SELECT * FROM {table}")} for table in TABLES})
+
+
+def primary_key(table: str, row):
+    """The row's primary key (`id` in most tables; a table keyed by another table's row has its own)."""
+    return tuple(row._mapping[column.name] for column in Base.metadata.tables[table].primary_key.columns)
 
 
 def snapshot(app) -> Snapshot:

@@ -11,32 +11,22 @@
 """
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from bench.processes import free_port
+from support.local_server import LocalServer
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalServer):
     def __init__(self, chunks=("Memory ", "is a ", "process, ", "not a ", "recording."), delay_s: float = 0):
         self.chunks, self.delay_s, self.mode = list(chunks), delay_s, "ok"
         self.requests: list[dict] = []  # {"path", "headers" (lower-cased names), "body"} of every request
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-openai", daemon=True)
+        super().__init__(self.handler_class(), "fake-openai")
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/v1"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        return f"http://127.0.0.1:{self.port}/v1"
 
     def handler_class(self):
         fake = self

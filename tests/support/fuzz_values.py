@@ -8,6 +8,7 @@ import string
 from hypothesis import strategies as st
 
 from bench.soak.plan import Spot
+from support.openapi import field_type
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT", "PROPFIND"]
 CONTENT_TYPES = [
@@ -49,11 +50,11 @@ def valid_value(name: str, schema: dict, placement: Spot, high: bool):
     assert schema.get("format") != "uuid", f"{name}: a new id field needs a real value in placed_value()"
     if "enum" in schema:
         return schema["enum"][-1 if high else 0]
-    if schema["type"] == "integer":
+    if field_type(schema) == "integer":
         return schema["maximum"] if high else max(schema["minimum"], 1)
-    if schema["type"] == "boolean":
+    if field_type(schema) == "boolean":
         return high
-    if schema["type"] == "string":
+    if field_type(schema) == "string":
         return ("Why does this work? " * 400)[: schema["maxLength"]] if high else "Why?"[: max(1, schema.get("minLength", 1))]
     raise AssertionError(f"{name}: no valid value for {schema}")
 
@@ -62,9 +63,9 @@ def valid_strategy(schema: dict):
     """Valid values of a field that is not an id (ids come from the placement)."""
     if "enum" in schema:
         return st.sampled_from(tuple(schema["enum"]))
-    if schema["type"] == "integer":
+    if field_type(schema) == "integer":
         return st.integers(schema["minimum"], schema["maximum"])
-    if schema["type"] == "boolean":
+    if field_type(schema) == "boolean":
         return st.booleans()
     return st.text(string.ascii_letters + " ?", min_size=1, max_size=60).filter(str.strip)
 

@@ -42,6 +42,13 @@ def api_rules(app) -> list:
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")]
 
 
+def field_type(schema: dict) -> str:
+    """A request field's type; an optional field may also be null, which counts as absent."""
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    (kind,) = [kind for kind in types if kind != "null"]
+    return kind
+
+
 def success_code(operation: dict) -> int:
     (code,) = [int(code) for code in operation["responses"] if code.startswith("2")]
     return code

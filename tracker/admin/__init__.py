@@ -29,4 +29,4 @@ def admin_template_values():
     return {"admin_modules": content_index().modules, "charts": charts, "max_search_chars": MAX_SEARCH}
 
 
-from . import cohorts, exports, routes, xapi  # noqa: E402,F401  (registers the routes on bp)
+from . import accounts, cohorts, exports, routes, xapi  # noqa: E402,F401  (registers the routes on bp)

@@ -1,12 +1,10 @@
 """CSV exports. Each streams: rows are written as they are read, batch by batch."""
 
-import csv
-import io
-
 from flask import abort, request
 
 from tracker.app_state import content_index, database
 from tracker.http.htmx import download
+from tracker.http.spreadsheet import csv_lines
 from tracker.progress import dashboard
 
 from . import bp
@@ -14,25 +12,6 @@ from .csv_rows import LEARNER_COLUMNS, LENS_COLUMNS, MODULE_COLUMNS, learner_row
 from .params import learner_query
 
 EXPORT_BATCH = 2000  # rows per query or per fetch while an export streams
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-def csv_lines(columns: list[str], rows):
-    """The header, then each row (a dict), as CSV text; no cell can start a spreadsheet formula."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, columns)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({key: defused(value) for key, value in row.items()})
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
-
-
-def defused(value):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 @bp.get("/exports/modules.csv")

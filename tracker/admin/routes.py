@@ -61,7 +61,7 @@ def learners():
 def account(user_id: int):
     """One account's modules, LOs and lenses with time and completion."""
     detail = dashboard.account_page(database(), content_index(), user_id)
-    return render_template("admin/learner.html", detail=detail)
+    return render_template("admin/learner.html", detail=detail, user_id=user_id)
 
 
 @bp.get("/learners/anonymous/<int(max=9223372036854775807):row_id>")

@@ -1,22 +1,42 @@
 """The OpenAPI 3.1 description of the JSON API, served at GET /api/openapi.json.
 
-Written by hand as a dict, next to the routes it describes; tests/test_fuzz.py checks it against
-the app: every /api route is here, a request built from each schema succeeds, each documented
-field is one the route reads, and the answers have the documented shapes. What depends on
-settings (the longest heartbeat, the largest body, the session cookie) comes from the app's config.
+Written by hand as a dict, next to the routes it describes, and held to the app by the tests:
+every /api route is here, a request built from each schema succeeds, each documented field is
+one the route reads, and the answers have the documented shapes (tests/test_fuzz_document.py,
+test_fuzz_requests.py), and schemathesis, fuzzing the running app from this document, finds
+nothing (test_fuzz_schemathesis.py).
+
+What depends on settings (the longest heartbeat, the largest body, the session cookie) comes
+from the app's config. What depends on the content comes from the index being served: every
+path argument and body field has an example, real ids that fit together (tracker/api/examples.py),
+so that a request built from the examples reaches the code behind the route instead of a 404.
+The document is built once for each set of examples and settings, and again after a reload
+that changes them.
+
+A request body is described as the route reads it (tracker/http/body.py): as JSON, as JSON sent
+as text/plain, and form-encoded, where every field is text (its own schema, `<Name>Form`). A
+streamed answer's schema is that of one event, as tools read an event stream's schema before
+OpenAPI 3.2.
 """
 from functools import lru_cache
 
 from flask import current_app, jsonify
 
+from tracker.app_state import content_index
 from tracker.chat import MAX_MESSAGE_CHARS
+from tracker.http.body import FORM_BOOLEANS, MAX_TEXT_LENGTH
 from tracker.progress.model import MAX_BACKLOG_AGE_S, MAX_CHUNK_ID
 
 from . import bp
-from tracker.http.body import MAX_TEXT_LENGTH
+from .examples import Examples, examples_from
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-JSON_BODY_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
+JSON_BODY_TYPES = ("application/json", "text/plain")  # text/plain: JSON from navigator.sendBeacon
+FORM_BODY_TYPE = "application/x-www-form-urlencoded"  # htmx's heartbeats
+BODY_SCHEMAS = ("Heartbeat", "Completion", "ModuleProgressUpdate", "ChatMessage")
+# A message is trimmed of what str.strip() takes off, then must hold something, and no NUL (tracker/chat/service.py).
+STRIPPED = "".join(f"\\u{code:04x}" for code in range(0x3001) if chr(code).isspace())  # U+3000 is the last
+MESSAGE_PATTERN = f"^[^\\u0000]*[^\\u0000{STRIPPED}][^\\u0000]*$"
 LEARNER = [{"anonymousToken": []}, {"anonymousCookie": []}, {"session": []}]
 
 
@@ -30,6 +50,18 @@ def uuid(description: str) -> dict:
 
 def nullable(schema: dict) -> dict:
     return {**schema, "type": [schema["type"], "null"]}
+
+
+def nullable_ref(name: str) -> dict:
+    return {"oneOf": [ref(name), {"type": "null"}]}
+
+
+def sse_event(name: str, data: dict) -> dict:
+    """A Server-Sent Event named `name` whose data is JSON of the shape `data`."""
+    return strict({
+        "event": {"const": name},
+        "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data},
+    })
 
 
 def strict(properties: dict, required: list[str] | None = None) -> dict:
@@ -47,7 +79,28 @@ def errors(*statuses: int) -> dict:
 
 
 def request_body(schema: str) -> dict:
-    return {"required": True, "content": {media_type: {"schema": ref(schema)} for media_type in JSON_BODY_TYPES}}
+    content = {media_type: {"schema": ref(schema)} for media_type in JSON_BODY_TYPES}
+    return {"required": True, "content": {**content, FORM_BODY_TYPE: {"schema": ref(f"{schema}Form")}}}
+
+
+def as_form(schema: dict) -> dict:
+    """The body's schema when it comes form-encoded, read as tracker/http/body.py reads a form.
+
+    Every field of a form is text, and none is null: an empty one counts as absent, and a
+    boolean may be spelled as forms spell it. Numbers and ids are written as in JSON.
+    """
+    def field(name: str, field_schema: dict) -> dict:
+        types = field_schema["type"]
+        field_schema = {**field_schema, "type": types[0]} if isinstance(types, list) else field_schema
+        spellings = list(FORM_BOOLEANS) if field_schema["type"] == "boolean" else []
+        if name not in schema["required"]:
+            spellings.append("")
+        if not spellings:
+            return field_schema
+        return {"anyOf": [field_schema, {"type": "string", "enum": spellings}], "examples": field_schema["examples"]}
+
+    form = {name: field(name, field_schema) for name, field_schema in schema["properties"].items()}
+    return {**schema, "properties": form, "description": f"{schema['description']} An empty field counts as absent."}
 
 
 def json_response(description: str, schema: dict, headers: dict | None = None) -> dict:
@@ -55,11 +108,26 @@ def json_response(description: str, schema: dict, headers: dict | None = None) -
     return {**response, "headers": headers} if headers else response
 
 
-SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}, "description": "a module's slug"}
-LENS_REF = {
-    "name": "lens_ref", "in": "path", "required": True, "schema": {"type": "string"},
-    "description": "the name of a lens placed in the module",
-}
+def path_parameter(name: str, description: str, example: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, "description": description,
+            "example": example}
+
+
+def body_schema(schema: dict, example: dict) -> dict:
+    """A request body as tracker/http/body.py reads it, with `example` as its example.
+
+    Each field's value in `example` is that field's example. Unknown fields are ignored, and an
+    optional field that is null counts as absent (the retry queue of tracker.js sends one so).
+    """
+    def field(name: str, field_schema: dict) -> dict:
+        optional = name not in schema["required"]
+        return {**(nullable(field_schema) if optional else field_schema), "examples": [example[name]]}
+
+    properties = {name: field(name, field_schema) for name, field_schema in schema["properties"].items()}
+    description = f"{schema['description']} Unknown fields are ignored; an optional field that is null counts as absent."
+    return {**schema, "description": description, "properties": properties, "examples": [example]}
+
+
 CREDITED = {
     "X-Credited-Seconds": {
         "description": "the seconds actually credited, after the anti-inflation budget",
@@ -90,7 +158,8 @@ CHUNK_ID = {
 }
 
 
-def schemas(max_delta_s: int) -> dict:
+def schemas(max_delta_s: int, examples: Examples) -> dict:
+    seconds = min(30, max_delta_s)
     time_fields = {
         "completed": {"type": "boolean"},
         "completed_at": nullable({"type": "string", "format": "date-time"}),
@@ -113,9 +182,9 @@ def schemas(max_delta_s: int) -> dict:
             "error": {"type": "string", "minLength": 1, "description": "what is wrong, naming the field"},
             "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "the HTTP status again"},
         }),
-        "Heartbeat": {
+        "Heartbeat": body_schema({
             "type": "object",
-            "description": "Active seconds on a lens. Unknown fields are ignored.",
+            "description": "Active seconds on a lens.",
             "properties": {
                 "content_id": uuid("the lens"),
                 "time_delta_s": {"type": "integer", "minimum": 1, "maximum": max_delta_s},
@@ -130,11 +199,13 @@ def schemas(max_delta_s: int) -> dict:
                 },
             },
             "required": ["content_id", "time_delta_s"],
-        },
-        "Completion": {
+        }, {
+            "content_id": examples.lens_id, "time_delta_s": seconds, "lo_id": examples.lo_id,
+            "module_id": examples.module_id, "chunk_id": 1, "backlog_age_s": 0,
+        }),
+        "Completion": body_schema({
             "type": "object",
-            "description": "Completes a lens; its LO and module complete when all their required lenses have."
-                           " Unknown fields are ignored.",
+            "description": "Completes a lens; its LO and module complete when all their required lenses have.",
             "properties": {
                 "content_id": uuid("the lens"),
                 "content_type": {"type": "string", "enum": ["lens"]},
@@ -151,10 +222,13 @@ def schemas(max_delta_s: int) -> dict:
                 "chunk_id": CHUNK_ID,
             },
             "required": ["content_id", "content_type"],
-        },
-        "ModuleProgressUpdate": {
+        }, {
+            "content_id": examples.lens_id, "content_type": "lens", "module_slug": examples.module_slug,
+            "time_delta_s": seconds, "chunk_id": 2,
+        }),
+        "ModuleProgressUpdate": body_schema({
             "type": "object",
-            "description": "A heartbeat and/or a completion for one lens of the module. Unknown fields are ignored.",
+            "description": "A heartbeat and/or a completion for one lens of the module.",
             "properties": {
                 "contentId": uuid("a lens of the module"),
                 "timeSpentS": {
@@ -165,18 +239,18 @@ def schemas(max_delta_s: int) -> dict:
                 "completed": {"type": "boolean", "default": False, "description": "also complete the lens"},
             },
             "required": ["contentId"],
-        },
-        "ChatMessage": {
+        }, {"contentId": examples.lens_id, "timeSpentS": seconds, "completed": True}),
+        "ChatMessage": body_schema({
             "type": "object",
-            "description": "Unknown fields are ignored.",
+            "description": "A message to the tutor.",
             "properties": {
                 "message": {
-                    "type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_CHARS,
+                    "type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_CHARS, "pattern": MESSAGE_PATTERN,
                     "description": f"1 to {MAX_MESSAGE_CHARS} characters once trimmed, no NUL",
                 },
             },
             "required": ["message"],
-        },
+        }, {"message": "Why does testing myself help me remember?"}),
         "Module": module,
         "ModuleProgress": progress,
         "LearningOutcomeState": strict({"id": uuid("the LO"), "title": {"type": "string"}, **time_fields, **estimates}),
@@ -219,12 +293,29 @@ def schemas(max_delta_s: int) -> dict:
         ),
         "ChatHistoryMessage": message,
         "ChatHistory": strict({"messages": {"type": "array", "items": ref("ChatHistoryMessage")}}),
+        "ChatAnswerEvent": {
+            "description": "One event of a streamed answer: its name, and its data, a JSON object on one line."
+                           " The stored answer is null when none was stored (nothing arrived, or the learner's"
+                           " data was deleted meanwhile).",
+            "oneOf": [
+                sse_event("chunk", strict({"text": {"type": "string", "description": "the next part of the answer"}})),
+                sse_event("done", strict({"message": nullable_ref("ChatHistoryMessage"), "error": {"type": "null"}})),
+                sse_event("error", strict({
+                    "message": nullable_ref("ChatHistoryMessage"),
+                    "error": {"type": "string", "minLength": 1, "description": "why the answer stopped"},
+                })),
+            ],
+        },
     }
 
 
-def paths() -> dict:
+def paths(examples: Examples) -> dict:
     # Every write is rate limited per learner and per address (tracker/http/ratelimit.py): 429 with Retry-After.
     write_errors = (400, 401, 403, 404, 413, 422, 429, 503)
+    slug = path_parameter("slug", "a module's slug", examples.module_slug)
+    chat_lens_ref = path_parameter(
+        "lens_ref", "the name (or id) of a lens placed in the module", examples.chat_lens_ref
+    )
     return {
         "/api/progress/time": {
             "post": {
@@ -253,7 +344,7 @@ def paths() -> dict:
             }
         },
         "/api/modules/{slug}/progress": {
-            "parameters": [SLUG],
+            "parameters": [slug],
             "get": {
                 "operationId": "getModuleProgress",
                 "summary": "The learner's state in one module",
@@ -274,7 +365,7 @@ def paths() -> dict:
             },
         },
         "/api/modules/{slug}/{lens_ref}/chat": {
-            "parameters": [SLUG, LENS_REF],
+            "parameters": [slug, chat_lens_ref],
             "get": {
                 "operationId": "getChat",
                 "summary": "The learner's conversation with the tutor about a lens of the module",
@@ -286,14 +377,14 @@ def paths() -> dict:
                 "summary": "Store a message to the tutor, then stream the answer",
                 "description": "The message is stored before the tutor is asked. The answer streams as"
                                " Server-Sent Events: `chunk` events with `{text}`, then one `done` with"
-                               " `{message}` (the stored answer, shaped as in the history) or `error` with"
-                               " `{message, error}` (`message` is the part kept, or null).",
+                               " `{message, error: null}` (the stored answer, shaped as in the history) or `error`"
+                               " with `{message, error}` (`message` is the part kept, or null).",
                 "security": LEARNER,
                 "requestBody": request_body("ChatMessage"),
                 "responses": {
                     "200": {
                         "description": "the answer, streamed",
-                        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        "content": {"text/event-stream": {"schema": ref("ChatAnswerEvent")}},
                     },
                     **errors(*write_errors, 409),
                 },
@@ -310,8 +401,12 @@ def paths() -> dict:
     }
 
 
+def with_forms(schemas: dict) -> dict:
+    return {**schemas, **{f"{name}Form": as_form(schemas[name]) for name in BODY_SCHEMAS}}
+
+
 @lru_cache(maxsize=8)
-def document(max_delta_s: int, max_body_bytes: int, session_cookie: str) -> dict:
+def document(examples: Examples, max_delta_s: int, max_body_bytes: int, session_cookie: str) -> dict:
     error = {"application/json": {"schema": ref("Error")}}
     responses = {
         str(status): {"description": description, "content": error}
@@ -333,9 +428,9 @@ def document(max_delta_s: int, max_body_bytes: int, session_cookie: str) -> dict
                 " a method a path does not list gets 405."
             ),
         },
-        "paths": paths(),
+        "paths": paths(examples),
         "components": {
-            "schemas": schemas(max_delta_s),
+            "schemas": with_forms(schemas(max_delta_s, examples)),
             "responses": responses,
             "securitySchemes": {
                 "anonymousToken": {"type": "apiKey", "in": "header", "name": "X-Anonymous-Token"},
@@ -353,4 +448,5 @@ def document(max_delta_s: int, max_body_bytes: int, session_cookie: str) -> dict
 def openapi_document():
     """The API description, for client generators and for reading."""
     config = current_app.config
-    return jsonify(document(config["TRACKER_MAX_DELTA_S"], config["MAX_CONTENT_LENGTH"], config["SESSION_COOKIE_NAME"]))
+    examples = examples_from(content_index())
+    return jsonify(document(examples, config["TRACKER_MAX_DELTA_S"], config["MAX_CONTENT_LENGTH"], config["SESSION_COOKIE_NAME"]))

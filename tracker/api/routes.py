@@ -3,7 +3,7 @@ from flask import jsonify
 from werkzeug.exceptions import UnprocessableEntity
 
 from tracker import progress
-from tracker.app_state import budget, content_index, database
+from tracker.app_state import budget, content_index, database, lrs_statements
 from tracker.http.identity import current_learner
 from tracker.http.ratelimit import completion_limits, completion_limits_when_completing, heartbeat_limits
 
@@ -43,7 +43,7 @@ def complete():
     pending_s, chunk_id = body.integer("time_delta_s", required=False) or 0, body.integer("chunk_id", required=False)
     result = progress.complete_lens(
         database(), content_index(), learner, lens_id=lens_id, module_slug=module_slug,
-        pending_s=pending_s, chunk_id=chunk_id, budget=budget(),
+        pending_s=pending_s, chunk_id=chunk_id, budget=budget(), lrs=lrs_statements(),
     )
     headers = {} if result["credited_s"] is None else {"X-Credited-Seconds": str(result["credited_s"])}
     return jsonify(completion_payload(result, single_module=module_slug is not None)), 200, headers
@@ -79,7 +79,7 @@ def update_module_progress(slug: str):
     try:
         credited, state = progress.update_module_progress(
             database(), content_index(), learner, budget(),
-            module_slug=slug, lens_id=lens_id, time_spent_s=time_spent_s, completed=completed,
+            module_slug=slug, lens_id=lens_id, time_spent_s=time_spent_s, completed=completed, lrs=lrs_statements(),
         )
     except progress.InvalidDelta as error:
         raise UnprocessableEntity(error.describe("timeSpentS")) from None

@@ -20,3 +20,15 @@ class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
     next = HiddenField()
+
+
+class DeleteAccountForm(FlaskForm):
+    """For "Delete my account": the learner confirms with their password."""
+
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=256)])
+
+
+class ConfirmAccountDeletionForm(FlaskForm):
+    """An admin deleting a learner's account on request confirms by typing its email."""
+
+    email = StringField("The learner's email", validators=[DataRequired(), Length(max=320)])

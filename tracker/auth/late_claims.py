@@ -12,7 +12,7 @@ from flask import session
 from flask_login import current_user
 
 from tracker import progress
-from tracker.app_state import content_index, database
+from tracker.app_state import content_index, database, lrs_statements
 from tracker.http.identity import is_logged_in, may_be_logged_in
 
 SESSION_KEY = "claimed_anonymous_token"
@@ -34,4 +34,4 @@ def claim_late_anonymous_progress() -> None:
     if not is_logged_in() or time.time() - claimed_at > LATE_CLAIM_WINDOW_S:
         session.pop(SESSION_KEY)
         return
-    progress.claim_late_anonymous_progress(database(), content_index(), UUID(token), current_user.id)
+    progress.claim_late_anonymous_progress(database(), content_index(), UUID(token), current_user.id, lrs=lrs_statements())

@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
 from tracker import accounts, progress
-from tracker.app_state import content_index, database
+from tracker.app_state import content_index, database, lrs_statements
 from tracker.db import db
 from tracker.http.identity import cookie_anonymous_token, forget_anonymous_token
 from tracker.http.ratelimit import login_failure_limits, signup_limits
@@ -29,7 +29,7 @@ def enter_account(user_id: int, next_url: str | None):
     """Log the user in, move the browser's anonymous progress into the account, and go on."""
     token = cookie_anonymous_token()
     if token is not None:
-        progress.claim_anonymous_progress(database(), content_index(), token, user_id)
+        progress.claim_anonymous_progress(database(), content_index(), token, user_id, lrs=lrs_statements())
     login_user(db.session.get(User, user_id))
     if token is not None:
         remember_claimed_token(token)

@@ -113,3 +113,20 @@ def exported_memberships(conn: Connection, user_id: int) -> list[dict]:
         {"cohort": row.cohort_name, "course_slug": row.course_slug, "group": row.group_name, "joined_at": as_utc(row.joined_at)}
         for row in store.memberships_of(conn, user_id)
     ]
+
+
+def exported_facilitations(conn: Connection, user_id: int) -> list[dict]:
+    """The groups the account facilitates as plain values, for the download of their data."""
+    return [
+        {"cohort": row.cohort_name, "course_slug": row.course_slug, "group": row.group_name, "added_at": as_utc(row.added_at)}
+        for row in store.facilitations_of(conn, user_id)
+    ]
+
+
+def exported_invites(conn: Connection, user_id: int) -> list[dict]:
+    """The invite links the account made as plain values (the links themselves are not kept)."""
+    return [
+        {"cohort": row.cohort_name, "course_slug": row.course_slug, "group": row.group_name, "created_at": as_utc(row.created_at),
+         "expires_at": as_utc(row.expires_at), "revoked_at": as_utc(row.revoked_at)}
+        for row in store.invites_made_by(conn, user_id)
+    ]

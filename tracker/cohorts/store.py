@@ -250,6 +250,23 @@ def add_facilitator(conn: Connection, group_id: int, user_id: int, now: datetime
     return conn.execute(inserted).first() is not None
 
 
+def facilitations_of(conn: Connection, user_id: int) -> list:
+    """The groups the account facilitates, with their cohorts, first added first."""
+    query = (
+        select(facilitators.c.added_at, groups.c.name.label("group_name"), cohorts.c.name.label("cohort_name"), cohorts.c.course_slug)
+        .join(groups, groups.c.id == facilitators.c.group_id)
+        .join(cohorts, cohorts.c.id == groups.c.cohort_id)
+        .where(facilitators.c.user_id == user_id)
+        .order_by(facilitators.c.added_at, facilitators.c.id)
+    )
+    return conn.execute(query).all()
+
+
+def delete_facilitations(conn: Connection, user_id: int) -> int:
+    """Take the account off every group it facilitates; return how many there were."""
+    return conn.execute(delete(facilitators).where(facilitators.c.user_id == user_id)).rowcount
+
+
 def facilitated_groups(conn: Connection, user_id: int) -> frozenset[int]:
     return frozenset(conn.execute(select(facilitators.c.group_id).where(facilitators.c.user_id == user_id)).scalars())
 
@@ -308,6 +325,24 @@ def invites_of(conn: Connection, cohort_id: int) -> list:
         .order_by(invites.c.created_at.desc(), invites.c.id.desc())
     )
     return conn.execute(query).all()
+
+
+def invites_made_by(conn: Connection, user_id: int) -> list:
+    """The invites the account made, oldest first, with their groups and cohorts (never the token's hash)."""
+    query = (
+        select(invites.c.created_at, invites.c.expires_at, invites.c.revoked_at, groups.c.name.label("group_name"),
+               cohorts.c.name.label("cohort_name"), cohorts.c.course_slug)
+        .join(groups, groups.c.id == invites.c.group_id)
+        .join(cohorts, cohorts.c.id == groups.c.cohort_id)
+        .where(invites.c.created_by == user_id)
+        .order_by(invites.c.created_at, invites.c.id)
+    )
+    return conn.execute(query).all()
+
+
+def delete_invites_made_by(conn: Connection, user_id: int) -> int:
+    """Remove the invites the account made (their links stop working); return how many there were."""
+    return conn.execute(delete(invites).where(invites.c.created_by == user_id)).rowcount
 
 
 def revoke_invite(conn: Connection, cohort_id: int, invite_id: int, now: datetime) -> bool:

@@ -1,5 +1,6 @@
 """Bulk writes of simulated learners: COPY on PostgreSQL, batched multi-row inserts on SQLite."""
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, text
@@ -11,7 +12,7 @@ users = User.__table__
 progress = UserContentProgress.__table__
 days = DailyModuleTime.__table__
 CHUNK = 2000
-USER_COLUMNS = ("email", "password_hash", "display_name", "is_admin", "created_at")
+USER_COLUMNS = ("email", "password_hash", "display_name", "is_admin", "created_at", "pseudonym")
 PROGRESS_COLUMNS = (
     "user_id",
     "anonymous_token",
@@ -57,7 +58,7 @@ def insert_accounts(conn: Connection, accounts: list[dict], password_hash: str, 
     """Insert the accounts; return {email: id}."""
     if not accounts:
         return {}
-    values = [(a["email"], password_hash, a["display_name"], False, now) for a in accounts]
+    values = [(a["email"], password_hash, a["display_name"], False, now, uuid.uuid4()) for a in accounts]
     if conn.dialect.name == "postgresql":
         copy_rows(conn, "users", USER_COLUMNS, values)
     else:

@@ -16,6 +16,8 @@ from tracker.uuids import parse_uuid
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_TEXT_LENGTH = 200
 FORM_INTEGER = re.compile(r"-?[0-9]{1,18}")
+# How forms spell a boolean: true and false, and an HTML checkbox's on, and 1 and 0.
+FORM_BOOLEANS = {"true": True, "on": True, "1": True, "false": False, "0": False}
 LARGEST_INTEGER_DIGITS = 40
 
 
@@ -129,6 +131,10 @@ class RequestBody:
             return None
         if self.from_form and isinstance(value, str) and FORM_INTEGER.fullmatch(value):
             return int(value)
+        # JSON has one kind of number, and JSON Schema (the API's document) calls 30.0 an integer:
+        # encoders that write every number with a fraction (Python's for a float) send whole numbers so.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise UnprocessableEntity(f"{name} must be a whole number, got {describe(value)}")
         return value
@@ -137,8 +143,8 @@ class RequestBody:
         value = self._value(name, required=False)
         if value is None:
             return default
-        if self.from_form and value in ("true", "false", "on", "1", "0"):
-            return value in ("true", "on", "1")
+        if self.from_form and value in FORM_BOOLEANS:
+            return FORM_BOOLEANS[value]
         if not isinstance(value, bool):
             raise UnprocessableEntity(f"{name} must be true or false")
         return value

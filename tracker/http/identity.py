@@ -1,7 +1,7 @@
 """Who the current learner is: the logged-in user, else an anonymous token."""
 import uuid
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from flask_login import current_user
 from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized
@@ -12,6 +12,31 @@ from tracker.uuids import parse_uuid
 ANONYMOUS_COOKIE = "tracker_anon"
 ANONYMOUS_HEADER = "X-Anonymous-Token"
 ANONYMOUS_COOKIE_MAX_AGE_S = 400 * 24 * 3600  # the longest browsers keep a cookie
+
+
+# The session names its account by the id Flask-Login keeps and by the account's pseudonym. An
+# account's id can come back (SQLite gives a new row the largest rowid plus one, so the next
+# sign-up after the newest account was deleted gets its id); its random pseudonym never does.
+SESSION_PSEUDONYM = "account_pseudonym"
+
+
+def bind_session_to_account(_app, user, **_) -> None:
+    """On every login (Flask-Login's user_logged_in signal): the session remembers whose it is."""
+    session[SESSION_PSEUDONYM] = str(user.pseudonym)
+
+
+def forget_session_account(_app, user=None, **_) -> None:
+    """On every logout (user_logged_out)."""
+    session.pop(SESSION_PSEUDONYM, None)
+
+
+def session_belongs_to(user) -> bool:
+    """Whether this session was logged in to this very account, not an earlier one with its id.
+
+    A remember-me cookie carries the id alone, so it never passes: tracker sets none, and a
+    session without the pseudonym (from before it was kept) logs in again once.
+    """
+    return user.pseudonym is not None and session.get(SESSION_PSEUDONYM) == str(user.pseudonym)
 
 
 def may_be_logged_in() -> bool:

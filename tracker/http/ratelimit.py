@@ -138,6 +138,11 @@ LOGIN_FAILURES = (
          setting("TRACKER_RATELIMIT_LOGIN_FAILURES_PER_IP_AND_EMAIL")),
     Rule("failed logins", PER_ADDRESS, address_key, setting("TRACKER_RATELIMIT_LOGIN_FAILURES_PER_IP")),
 )
+# "Delete my account" checks the password too: a session left open must not let anyone guess it there.
+WRONG_PASSWORDS = (
+    Rule("wrong passwords", "for this account", learner_key, setting("TRACKER_RATELIMIT_LOGIN_FAILURES_PER_IP_AND_EMAIL")),
+    Rule("wrong passwords", PER_ADDRESS, address_key, setting("TRACKER_RATELIMIT_LOGIN_FAILURES_PER_IP")),
+)
 SIGNUPS = (
     Rule("sign-ups", "from this browser", learner_key, setting("TRACKER_RATELIMIT_SIGNUP_PER_LEARNER"), names_no_learner),
     Rule("sign-ups", PER_ADDRESS, address_key, setting("TRACKER_RATELIMIT_SIGNUP_PER_IP")),
@@ -195,6 +200,7 @@ question_answer_limits = limits("question-answers", QUESTION_ANSWERS)
 # Only failed logins count; once over, the login is refused before the password is checked.
 login_failure_limits = limits("login-failures", LOGIN_FAILURES, methods=["POST"], deduct_when=failed_login)
 signup_limits = limits("signups", SIGNUPS, methods=["POST"])
+account_deletion_limits = limits("account-deletion-failures", WRONG_PASSWORDS, methods=["POST"], deduct_when=failed_login)
 
 
 def init_rate_limits(app: Flask) -> None:

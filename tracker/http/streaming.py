@@ -1,15 +1,18 @@
 """Server-Sent Events responses that hold no database connection while they stream."""
-import json
 from collections.abc import Iterable
 
-from flask import Response, stream_with_context
+from flask import Response, current_app, stream_with_context
 
 from tracker.db import db
 
 
 def sse(event: str, data) -> str:
-    """One event; the data is JSON on a single line, so no line of it can end the event early."""
-    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+    """One event; the data is JSON on a single line, so no line of it can end the event early.
+
+    Written by the app's JSON provider, so that a timestamp reads as it does in every JSON answer
+    (ISO 8601, as the API's document says), not as Python's str() of it.
+    """
+    return f"event: {event}\ndata: {current_app.json.dumps(data)}\n\n"
 
 
 def event_stream(events: Iterable[str]) -> Response:

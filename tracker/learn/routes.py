@@ -2,7 +2,7 @@
 from flask import current_app, redirect, render_template, url_for
 
 from tracker import answers, chat, progress
-from tracker.app_state import budget, content_index, database
+from tracker.app_state import budget, content_index, database, lrs_statements
 from tracker.auth.late_claims import claim_late_anonymous_progress
 from tracker.http.body import RequestBody
 from tracker.http.htmx import fragment, wants_fragment
@@ -81,7 +81,7 @@ def complete(slug: str, lens_ref: str):
     pending_s, chunk_id = body.integer("time_delta_s", required=False) or 0, body.integer("chunk_id", required=False)
     result = progress.complete_lens(
         database(), content_index(), current_learner(), lens_id=section.lens.id, module_slug=slug,
-        pending_s=pending_s, chunk_id=chunk_id, budget=budget(),
+        pending_s=pending_s, chunk_id=chunk_id, budget=budget(), lrs=lrs_statements(),
     )
     if not wants_fragment():
         return redirect(url_for("learn.lens", slug=slug, lens_ref=section.lens.name), code=303)

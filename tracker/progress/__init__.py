@@ -16,12 +16,9 @@ from .learner_data import (
     EXPORT_COLUMNS,
     claim_anonymous_progress,
     claim_late_anonymous_progress,
+    delete_learning_records,
     delete_progress,
     export_answers,
-    export_chats,
-    export_daily_time,
-    export_memberships,
-    export_rows,
 )
 from tracker.learner import Learner
 
@@ -34,12 +31,9 @@ __all__ = [
     "ChatNotStarted",
     "claim_anonymous_progress",
     "claim_late_anonymous_progress",
+    "delete_learning_records",
     "delete_progress",
     "export_answers",
-    "export_chats",
-    "export_daily_time",
-    "export_memberships",
-    "export_rows",
     "find_course",
     "find_module",
     "find_section",

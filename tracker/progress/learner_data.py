@@ -4,16 +4,17 @@ from uuid import UUID
 from sqlalchemy import Connection, and_, case, delete, exists, func, or_, select, update
 
 from tracker.answers.store import all_answers, answers, claim_anonymous_answers, delete_answers
-from tracker.chat.store import all_messages, claim_anonymous_chats, delete_chats, sessions
+from tracker.chat.store import claim_anonymous_chats, delete_chats, sessions
 from tracker.clock import as_utc
-from tracker.cohorts.pages import exported_memberships
 from tracker.cohorts.store import delete_memberships
 from tracker.content import ContentIndex
 from tracker.database import Db
 from tracker.learner import Learner, owned_by
+from tracker.lrs.outbox import delete_unsent as delete_unsent_statements, move_anonymous as move_anonymous_statements
 from tracker.nudges.store import delete_sent_to
+from tracker.xapi import XapiSettings
 
-from .daily import delete_days, export_days, move_anonymous_days
+from .daily import delete_days, move_anonymous_days
 from .model import progress
 from .service import complete_finished_outcomes_and_modules, serialise_completions
 
@@ -23,13 +24,16 @@ EXPORT_COLUMNS = (
 )
 
 
-def claim_anonymous_progress(db: Db, index: ContentIndex, anonymous_token: UUID, user_id: int) -> int:
-    """Move everything an anonymous token owns into an account, in one transaction; return how many progress rows it owned."""
+def claim_anonymous_progress(db: Db, index: ContentIndex, anonymous_token: UUID, user_id: int, lrs: XapiSettings | None = None) -> int:
+    """Move everything an anonymous token owns into an account, in one transaction; return how many progress rows it owned.
+
+    `lrs`: with an LRS configured, LOs and modules that the move completes queue their statements.
+    """
     with db.transaction() as conn:
-        return move_anonymous_progress(conn, index, anonymous_token, user_id)
+        return move_anonymous_progress(conn, index, anonymous_token, user_id, lrs)
 
 
-def move_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_token: UUID, user_id: int) -> int:
+def move_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_token: UUID, user_id: int, lrs: XapiSettings | None = None) -> int:
     """Move everything an anonymous token owns into an account; return how many progress rows it owned.
 
     Where both have a row for the same content, the times add up and the earlier completion
@@ -44,6 +48,8 @@ def move_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_tok
     serialise_completions(conn, Learner(anonymous_token=anonymous_token))
     claim_anonymous_chats(conn, anonymous_token, user_id)
     claim_anonymous_answers(conn, anonymous_token, user_id)
+    # Statements queued or sent as the anonymous learner keep their actor, and go with the account when it is deleted.
+    move_anonymous_statements(conn, anonymous_token, user_id)
     anonymous = progress.alias("anonymous")
     owned = conn.execute(select(progress.c.id).where(progress.c.anonymous_token == anonymous_token)).all()
     if not owned:
@@ -88,11 +94,11 @@ def move_anonymous_progress(conn: Connection, index: ContentIndex, anonymous_tok
         .values(user_id=user_id, anonymous_token=None)
     )
     move_anonymous_days(conn, anonymous_token, user_id)
-    complete_finished_outcomes_and_modules(conn, index, account)
+    complete_finished_outcomes_and_modules(conn, index, account, lrs)
     return len(owned)
 
 
-def claim_late_anonymous_progress(db: Db, index: ContentIndex, anonymous_token: UUID, user_id: int) -> int:
+def claim_late_anonymous_progress(db: Db, index: ContentIndex, anonymous_token: UUID, user_id: int, lrs: XapiSettings | None = None) -> int:
     """Claim again whatever reached a claimed token afterwards: a heartbeat or an answer in flight during the login.
 
     One cheap look when nothing did, which is nearly always.
@@ -105,7 +111,7 @@ def claim_late_anonymous_progress(db: Db, index: ContentIndex, anonymous_token: 
     with db.transaction() as conn:
         if not conn.execute(owns_something).scalar():
             return 0
-        return move_anonymous_progress(conn, index, anonymous_token, user_id)
+        return move_anonymous_progress(conn, index, anonymous_token, user_id, lrs)
 
 
 def earlier(a, b):
@@ -116,22 +122,15 @@ def later(a, b):
     return case((b.is_(None), a), (a.is_(None), b), (a > b, a), else_=b)
 
 
-def export_rows(db: Db, learner: Learner) -> list[dict]:
+def progress_rows(conn: Connection, learner: Learner) -> list[dict]:
     """Every progress row of the learner, as plain values, modules first."""
     columns = [progress.c[name] for name in EXPORT_COLUMNS]
     order = case({"module": 0, "lo": 1, "lens": 2}, value=progress.c.content_type)
     query = select(*columns).where(owned_by(progress, learner)).order_by(order, progress.c.started_at, progress.c.id)
-    with db.transaction() as conn:
-        return [
-            {name: as_utc(value) if name.endswith("_at") else value for name, value in row._mapping.items()}
-            for row in conn.execute(query)
-        ]
-
-
-def export_chats(db: Db, learner: Learner) -> list[dict]:
-    """Every chat message of the learner, as plain values, by conversation and time."""
-    with db.transaction() as conn:
-        return all_messages(conn, learner)
+    return [
+        {name: as_utc(value) if name.endswith("_at") else value for name, value in row._mapping.items()}
+        for row in conn.execute(query)
+    ]
 
 
 def export_answers(db: Db, learner: Learner) -> list[dict]:
@@ -140,25 +139,27 @@ def export_answers(db: Db, learner: Learner) -> list[dict]:
         return all_answers(conn, learner)
 
 
-def export_daily_time(db: Db, learner: Learner) -> list[dict]:
-    """The learner's active seconds per module and UTC day, oldest first."""
-    with db.transaction() as conn:
-        return export_days(conn, learner)
-
-
-def export_memberships(db: Db, learner: Learner) -> list[dict]:
-    """The cohort groups the learner is in (an account's; anonymous learners join none)."""
-    if learner.user_id is None:
-        return []
-    with db.transaction() as conn:
-        return exported_memberships(conn, learner.user_id)
-
-
 def delete_progress(db: Db, learner: Learner) -> int:
     """Remove every progress row, day of the ledger, tutor chat, answer, group membership and record of a nudge
     sent to the learner (the account stays); return how many records there were."""
     with db.transaction() as conn:
-        removed = delete_chats(conn, learner) + delete_answers(conn, learner) + delete_days(conn, learner)
-        if learner.user_id is not None:
-            removed += delete_memberships(conn, learner.user_id) + delete_sent_to(conn, learner.user_id)
-        return removed + conn.execute(delete(progress).where(owned_by(progress, learner))).rowcount
+        return sum(delete_learning_records(conn, learner).values())
+
+
+def delete_learning_records(conn: Connection, learner: Learner) -> dict[str, int]:
+    """Remove what "Delete my data" removes, inside the caller's transaction; return how many of each kind there were.
+
+    Deleting the progress rows deletes their LRS progress marks with them (ON DELETE CASCADE).
+    """
+    removed = {
+        "progress records": conn.execute(delete(progress).where(owned_by(progress, learner))).rowcount,
+        "days of the time ledger": delete_days(conn, learner),
+        "tutor chat messages": delete_chats(conn, learner),
+        "answers to questions": delete_answers(conn, learner),
+        # Nothing more about the learner goes to the LRS; what already went is listed when they delete the account.
+        "statements not yet sent to the LRS": delete_unsent_statements(conn, learner),
+    }
+    if learner.user_id is not None:
+        removed["group memberships"] = delete_memberships(conn, learner.user_id)
+        removed["records of nudges sent"] = delete_sent_to(conn, learner.user_id)
+    return removed

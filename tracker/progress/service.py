@@ -15,6 +15,8 @@ from tracker.clock import as_utc, utc_now
 from tracker.content import ContentIndex
 from tracker.database import Db
 from tracker.learner import Learner, owned_by
+from tracker.lrs.queue import queue_completions
+from tracker.xapi import XapiSettings
 
 from .errors import ChatNotStarted, InvalidDelta, LensNotInModule, NotAPlacement, OutOfRange
 from .lookup import find_lens, find_module, find_placement, placements_in
@@ -107,6 +109,7 @@ def complete_lens(
     pending_s: int = 0,
     chunk_id: int | None = None,
     budget: Budget | None = None,
+    lrs: XapiSettings | None = None,
     now: datetime | None = None,
 ) -> dict:
     """Complete a lens and propagate to its LOs and modules; return the lens's completion and module states.
@@ -114,18 +117,22 @@ def complete_lens(
     `pending_s`: active seconds the page had not sent yet (with their `chunk_id`), credited to
     the lens, its LO and its module through the heartbeat's budget before the completion takes
     its snapshot, so that time_to_complete_s includes them. Needs `budget`.
+    `lrs`: with an LRS configured, how to make the `completed` statements that this transaction
+    queues in the LRS outbox, one per row it completes.
     """
     with db.transaction() as conn:
         return complete_and_propagate(
             conn, index, learner, lens_id=lens_id, module_slug=module_slug,
-            pending_s=pending_s, chunk_id=chunk_id, budget=budget, now=now or utc_now(),
+            pending_s=pending_s, chunk_id=chunk_id, budget=budget, lrs=lrs, now=now or utc_now(),
         )
 
 
-def complete_and_propagate(conn: Connection, index, learner, *, lens_id, module_slug, pending_s, chunk_id, budget, now) -> dict:
+def complete_and_propagate(conn: Connection, index, learner, *, lens_id, module_slug, pending_s, chunk_id, budget, lrs, now) -> dict:
     """complete_lens inside the caller's transaction."""
     lens = find_lens(index, lens_id)
     named = placements_in(index, lens, module_slug)  # checks the slug; the answer describes these modules
+    if chunk_id is not None and not 1 <= chunk_id <= MAX_CHUNK_ID:  # refused alike with seconds or without
+        raise OutOfRange("chunk_id", chunk_id, 1, MAX_CHUNK_ID)
     if pending_s:
         check_heartbeat(budget, pending_s, None, chunk_id)
         placement = only_placement(lens, named)
@@ -159,8 +166,10 @@ def complete_and_propagate(conn: Connection, index, learner, *, lens_id, module_
     for outcome_id in sorted(outcome_titles):
         rows[outcome_id] = lock_row(conn, learner, outcome_id, "lo", outcome_titles[outcome_id], now)
     lens_row = lock_row(conn, learner, lens.id, "lens", lens.title, now)
-    for row in [lens_row] + [rows[m.id] for m in complete_modules] + [rows[i] for i in dict.fromkeys(completed_outcome_ids)]:
-        complete_row(conn, row, now)
+    to_complete = [lens_row] + [rows[m.id] for m in complete_modules] + [rows[i] for i in dict.fromkeys(completed_outcome_ids)]
+    completed_now = [done for done in (complete_row(conn, row, now) for row in to_complete) if done is not None]
+    if lrs is not None:
+        queue_completions(conn, index, lrs, learner, completed_now, now)
     return {
         "completed_at": as_utc(lens_row.completed_at) or now,
         "credited_s": credited_s,
@@ -177,11 +186,12 @@ def only_placement(lens, placements: list):
     return placements[0]
 
 
-def complete_finished_outcomes_and_modules(conn: Connection, index: ContentIndex, learner: Learner) -> None:
+def complete_finished_outcomes_and_modules(conn: Connection, index: ContentIndex, learner: Learner, lrs: XapiSettings | None = None) -> None:
     """Complete every LO and module whose required lenses the learner has all completed.
 
     For progress put together from two learners (an account claiming a browser's anonymous
-    progress), where neither half completed them. Call it after serialise_completions.
+    progress), where neither half completed them. Call it after serialise_completions. With
+    `lrs`, the completions queue their statements, as complete_lens's do.
     """
     now = utc_now()
     done = completed_lens_ids(conn, learner, frozenset(index.lenses_by_id))
@@ -189,8 +199,11 @@ def complete_finished_outcomes_and_modules(conn: Connection, index: ContentIndex
     outcomes = [o for o in index.outcomes_by_id.values() if o.required_lens_ids <= done]
     by_id = {o.id: (o.id, o.title, "lo") for o in outcomes} | {i: (i, s, "lo") for o in outcomes for i, s in o.grouped}
     finished += sorted(by_id.values())
+    completed_now = []
     for content_id, title, level in finished:  # in the heartbeat's lock order: modules, then LOs
-        complete_row(conn, lock_row(conn, learner, content_id, level, title, now), now)
+        completed_now.append(complete_row(conn, lock_row(conn, learner, content_id, level, title, now), now))
+    if lrs is not None:
+        queue_completions(conn, index, lrs, learner, [done for done in completed_now if done is not None], now)
 
 
 def serialise_completions(conn: Connection, learner: Learner) -> None:
@@ -236,9 +249,11 @@ def lock_row(conn, learner: Learner, content_id: UUID, level: str, title: str, n
     return conn.execute(lock_row_statement(owner_kind(learner.user_id)), params).one()
 
 
-def complete_row(conn, row, now: datetime) -> None:
-    if row.completed_at is None:  # a completion is never overwritten
-        conn.execute(COMPLETE_ROW, {"now": now, "row_id": row.id})
+def complete_row(conn, row, now: datetime):
+    """Complete a locked row unless it is complete already (a completion is never overwritten); return what it completed, or None."""
+    if row.completed_at is not None:
+        return None
+    return conn.execute(COMPLETE_ROW, {"now": now, "row_id": row.id}).one_or_none()
 
 
 def completed_lens_ids(conn, learner: Learner, lens_ids: frozenset[UUID]) -> set[UUID]:
@@ -260,6 +275,7 @@ def update_module_progress(
     lens_id: UUID,
     time_spent_s: int = 0,
     completed: bool = False,
+    lrs: XapiSettings | None = None,
     now: datetime | None = None,
 ) -> tuple[int | None, dict]:
     """Heartbeat and/or complete a lens of a module; return the lens's credit and the module state.
@@ -278,7 +294,7 @@ def update_module_progress(
         if completed:
             result = complete_and_propagate(
                 conn, index, learner, lens_id=lens_id, module_slug=module_slug,
-                pending_s=time_spent_s, chunk_id=None, budget=budget, now=now,
+                pending_s=time_spent_s, chunk_id=None, budget=budget, lrs=lrs, now=now,
             )
             credited = result["credited_s"]
         elif time_spent_s:

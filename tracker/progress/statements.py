@@ -265,11 +265,15 @@ RETURNING id, completed_at"""
 
 
 # A completion is a snapshot of the time accumulated so far, and is never overwritten.
+# RETURNING what an xAPI statement of the completion says, exactly as the export will read it back.
 COMPLETE_ROW = text(
     "UPDATE user_content_progress"
     " SET completed_at = :now, time_to_complete_s = total_time_spent_s"
     " WHERE id = :row_id AND completed_at IS NULL"
-).bindparams(bindparam("now", type_=DateTime(timezone=True)), bindparam("row_id", type_=BigInteger))
+    " RETURNING content_type, content_id, content_title, time_to_complete_s"
+).bindparams(bindparam("now", type_=DateTime(timezone=True)), bindparam("row_id", type_=BigInteger)).columns(
+    content_type=String, content_id=Uuid, content_title=Text, time_to_complete_s=Integer
+)
 
 # A transaction-scoped advisory lock on one learner (PostgreSQL): see service.serialise_completions.
 LOCK_LEARNER = text("SELECT pg_advisory_xact_lock(hashtextextended(:learner, 0))")

@@ -5,11 +5,10 @@ from sqlalchemy import Connection, func, select
 from tracker.content import ContentIndex
 from tracker.models import User
 from tracker.clock import as_utc
-from tracker.learner import Learner, owned_by
+from tracker.learner import Learner, anonymous_label, owned_by
 from tracker.progress.model import progress
 from tracker.progress.state import started_modules
 
-from .learners import anonymous_label
 from .sql import completed
 from .transcripts import chat_transcripts
 

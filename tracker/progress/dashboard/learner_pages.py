@@ -6,13 +6,13 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select, tuple_
 
 from tracker.clock import as_utc
+from tracker.learner import anonymous_label
 from tracker.progress.model import progress
 
 from .learners import (
     ACCOUNT,
     ANONYMOUS,
     LearnerQuery,
-    anonymous_label,
     ordered_learners,
 )
 from .sql import completed, owner_is

@@ -45,10 +45,6 @@ class LearnerQuery:
     limit: int = PAGE_SIZE
 
 
-def anonymous_label(token) -> str:
-    return f"Anonymous · {str(token)[:8]}"
-
-
 def token_range(prefix: str) -> tuple[uuid.UUID, uuid.UUID] | None:
     """The lowest and highest token that start with these hex digits (dashes ignored), or None."""
     digits = prefix.replace("-", "")

@@ -68,6 +68,6 @@ def no_such_learner():
     raise UnknownLearner("There is no such learner.")
 
 
-def xapi_statements(db: Db, base_url: str, batch: int = 2000, since: datetime | None = None) -> Iterator[dict]:
-    """Every statement, a batch per short transaction, so that a long download holds no transaction open."""
-    return statement_batches(db.report, base_url, batch, since)
+def xapi_statements(db: Db, index: ContentIndex, settings, batch: int = 2000, since: datetime | None = None) -> Iterator[dict]:
+    """Every statement (tracker.xapi.XapiSettings say how), a batch per short transaction, so that a long download holds no transaction open."""
+    return statement_batches(db.report, index, settings, batch, since)
