@@ -129,20 +129,16 @@ class Places:
         """parent and grouping for an activity; empty lists are left out, as xAPI wants."""
         if level == "lens":
             placements = self.index.placements_of(content_id)
-            parents = unique([self.activity("lo", p.outcome.id, p.outcome.title) for p in placements])
+            parents = [self.activity("lo", p.outcome.id, p.outcome.title) for p in placements]
             modules = [p.module for p in placements]
         elif level == "lo":
             modules = self.modules_of_outcome.get(content_id, [])
-            parents = unique([self.module_activity(m) for m in modules])
-        else:
-            module = self.index.modules_by_id.get(content_id)
-            modules = []
-            parents = unique([self.course_activity(c) for c in self.courses_of_module.get(content_id, [])]) if module else []
-        courses = [c for m in modules for c in self.courses_of_module.get(m.id, [])]
-        if level == "module":
-            courses = self.courses_of_module.get(content_id, [])
+            parents = [self.module_activity(m) for m in modules]
+        else:  # a module: its courses are its parents, and there is no module around it
+            modules, parents = [], [self.course_activity(c) for c in self.courses_of_module.get(content_id, [])]
+        courses = [c for m in modules for c in self.courses_of_module.get(m.id, [])] or self.courses_of_module.get(content_id, [])
         grouping = unique([self.module_activity(m) for m in modules] + [self.course_activity(c) for c in courses])
-        return {name: value for name, value in (("parent", parents), ("grouping", grouping)) if value}
+        return {name: value for name, value in (("parent", unique(parents)), ("grouping", grouping)) if value}
 
 
 def unique(activities: list[dict]) -> list[dict]:
